@@ -1,0 +1,224 @@
+//! `-- tidemark:` directives: SQL comments at the top of a script, before its first statement.
+//!
+//! - `-- tidemark:no-transaction` runs the script outside a transaction;
+//! - `-- tidemark:allow(<lint>, ...)` silences lints for the script.
+
+use crate::model::Directives;
+use crate::sql_text::{self, LineComment};
+
+const PREFIX: &str = "tidemark:";
+const NO_TRANSACTION: &str = "no-transaction";
+const ALLOW: &str = "allow";
+
+/// What is wrong with a directive, and on which line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirectiveError {
+    /// The 1-based line of the directive.
+    pub line: usize,
+    /// The directive as written, e.g. `-- tidemark:no-transactions`.
+    pub written: String,
+    /// What is wrong.
+    pub fault: DirectiveFault,
+}
+
+/// The ways a directive can be wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DirectiveFault {
+    /// Not a directive tidemark knows; carries the closest known one.
+    Unknown { suggestion: Option<&'static str> },
+    /// `allow(...)` without lint names in kebab-case.
+    BadAllow,
+    /// After the first statement, where it would be ignored.
+    Misplaced,
+}
+
+/// Reads the directives of a script, reporting every bad one.
+pub fn parse(sql: &str) -> Result<Directives, Vec<DirectiveError>> {
+    let preamble = sql_text::preamble(sql);
+    let mut no_transaction = false;
+    let mut allowed = Vec::new();
+    let mut errors = Vec::new();
+    for comment in &preamble.line_comments {
+        let Some(body) = directive_body(comment.text) else {
+            continue;
+        };
+        match parse_body(body) {
+            Ok(Parsed::NoTransaction) => no_transaction = true,
+            Ok(Parsed::Allow(lints)) => allowed.extend(lints),
+            Err(fault) => errors.push(error(comment, fault)),
+        }
+    }
+    if let Some(start) = preamble.statement_start {
+        errors.extend(misplaced(sql, start));
+    }
+    if errors.is_empty() {
+        allowed.dedup();
+        Ok(Directives::new(no_transaction, allowed))
+    } else {
+        Err(errors)
+    }
+}
+
+enum Parsed {
+    NoTransaction,
+    Allow(Vec<String>),
+}
+
+/// The text after `tidemark:` when a comment is a directive.
+fn directive_body(comment: &str) -> Option<&str> {
+    comment.trim_start().strip_prefix(PREFIX).map(str::trim)
+}
+
+fn parse_body(body: &str) -> Result<Parsed, DirectiveFault> {
+    if body == NO_TRANSACTION {
+        return Ok(Parsed::NoTransaction);
+    }
+    if let Some(args) = body.strip_prefix(ALLOW).map(str::trim_start) {
+        if let Some(list) = args
+            .strip_prefix('(')
+            .and_then(|rest| rest.strip_suffix(')'))
+        {
+            let lints: Vec<String> = list.split(',').map(|lint| lint.trim().to_owned()).collect();
+            return if lints.iter().all(|lint| is_lint_name(lint)) {
+                Ok(Parsed::Allow(lints))
+            } else {
+                Err(DirectiveFault::BadAllow)
+            };
+        }
+    }
+    let keyword = body
+        .split(|c: char| c == '(' || c.is_whitespace())
+        .next()
+        .unwrap_or(body);
+    Err(DirectiveFault::Unknown {
+        suggestion: closest_directive(keyword),
+    })
+}
+
+fn is_lint_name(name: &str) -> bool {
+    name.starts_with(|c: char| c.is_ascii_lowercase())
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !name.ends_with('-')
+        && !name.contains("--")
+}
+
+fn closest_directive(keyword: &str) -> Option<&'static str> {
+    [NO_TRANSACTION, ALLOW]
+        .into_iter()
+        .map(|known| (strsim::levenshtein(keyword, known), known))
+        .filter(|(distance, _)| *distance <= 3)
+        .min()
+        .map(|(_, known)| match known {
+            ALLOW => "-- tidemark:allow(<lint>)",
+            _ => "-- tidemark:no-transaction",
+        })
+}
+
+/// Directives written after the first statement.
+fn misplaced(sql: &str, statement_start: usize) -> impl Iterator<Item = DirectiveError> + '_ {
+    let first_line = sql_text::line_at(sql, statement_start);
+    sql.lines()
+        .enumerate()
+        .skip(first_line - 1)
+        .filter_map(|(index, line)| {
+            let comment = line.trim_start().strip_prefix("--")?;
+            directive_body(comment)?;
+            Some(DirectiveError {
+                line: index + 1,
+                written: line.trim().to_owned(),
+                fault: DirectiveFault::Misplaced,
+            })
+        })
+}
+
+fn error(comment: &LineComment<'_>, fault: DirectiveFault) -> DirectiveError {
+    DirectiveError {
+        line: comment.line,
+        written: format!("--{}", comment.text.trim_end()),
+        fault,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn faults(sql: &str) -> Vec<(usize, DirectiveFault)> {
+        parse(sql)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| (e.line, e.fault))
+            .collect()
+    }
+
+    #[test]
+    fn reads_no_transaction_and_allows() {
+        let sql =
+            "-- header\n-- tidemark:no-transaction\n--tidemark:allow(drop-table, drop-column)\n\
+                   -- tidemark:allow( add-not-null )\nCREATE INDEX CONCURRENTLY i ON t (c);";
+        let directives = parse(sql).unwrap();
+        assert!(directives.no_transaction());
+        assert_eq!(
+            directives.allowed_lints().collect::<Vec<_>>(),
+            ["drop-table", "drop-column", "add-not-null"]
+        );
+    }
+
+    #[test]
+    fn plain_scripts_have_no_directives() {
+        let directives = parse("-- tidemark is great\nSELECT 1;").unwrap();
+        assert!(!directives.no_transaction());
+        assert_eq!(directives.allowed_lints().count(), 0);
+    }
+
+    #[test]
+    fn unknown_directive_suggests_the_closest() {
+        assert_eq!(
+            faults("-- tidemark:no-transactions\nSELECT 1;"),
+            [(
+                1,
+                DirectiveFault::Unknown {
+                    suggestion: Some("-- tidemark:no-transaction")
+                }
+            )]
+        );
+        assert_eq!(
+            faults("-- tidemark:alow(x)\nSELECT 1;"),
+            [(
+                1,
+                DirectiveFault::Unknown {
+                    suggestion: Some("-- tidemark:allow(<lint>)")
+                }
+            )]
+        );
+        assert_eq!(
+            faults("-- tidemark:run-twice\nSELECT 1;"),
+            [(1, DirectiveFault::Unknown { suggestion: None })]
+        );
+    }
+
+    #[test]
+    fn bad_allow_lists() {
+        for sql in [
+            "-- tidemark:allow()",
+            "-- tidemark:allow(Drop_Table)",
+            "-- tidemark:allow(a,)",
+        ] {
+            assert_eq!(faults(sql), [(1, DirectiveFault::BadAllow)], "{sql}");
+        }
+    }
+
+    #[test]
+    fn directive_after_first_statement_is_misplaced() {
+        let sql = "SELECT 1;\n  -- tidemark:no-transaction\nSELECT 2;";
+        assert_eq!(faults(sql), [(2, DirectiveFault::Misplaced)]);
+    }
+
+    #[test]
+    fn directives_inside_block_comments_are_not_read() {
+        let directives = parse("/* -- tidemark:no-transaction */\nSELECT 1;").unwrap();
+        assert!(!directives.no_transaction());
+    }
+}

@@ -1,0 +1,292 @@
+//! Reads the scripts of a migration: checks each file's text (UTF-8, no NUL, at least one
+//! statement, valid directives) and the layout of migration directories.
+
+use std::fs;
+use std::path::Path;
+
+use super::entries::{self, Candidate, Kind};
+use crate::directive::{self, DirectiveFault};
+use crate::model::{Backend, Direction, Script, Variant};
+use crate::problem::Problem;
+use crate::sql_text;
+
+/// Whether a script moves the schema forward or back.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Up,
+    Down,
+}
+
+impl Role {
+    fn as_str(self) -> &'static str {
+        match self {
+            Role::Up => "up",
+            Role::Down => "down",
+        }
+    }
+}
+
+/// The up and down scripts of a candidate, or `None` after recording its problems.
+pub(super) fn read(
+    candidate: &Candidate,
+    problems: &mut Vec<Problem>,
+) -> Option<(Direction, Direction)> {
+    match candidate.kind {
+        Kind::File => {
+            let up = read_script(&candidate.path, &candidate.shown, Role::Up, problems)?;
+            Some((
+                Direction::new(Some(up), Vec::new()),
+                Direction::new(None, Vec::new()),
+            ))
+        }
+        Kind::Directory => read_directory(candidate, problems),
+    }
+}
+
+/// The scripts found in a migration directory, by role.
+#[derive(Default)]
+struct Found {
+    up: Slot,
+    down: Slot,
+    failed: bool,
+}
+
+#[derive(Default)]
+struct Slot {
+    default: Option<Script>,
+    variants: Vec<Variant>,
+    seen: bool,
+}
+
+fn read_directory(
+    candidate: &Candidate,
+    problems: &mut Vec<Problem>,
+) -> Option<(Direction, Direction)> {
+    let dir = &candidate.shown;
+    let mut entries =
+        match fs::read_dir(&candidate.path).and_then(|e| e.collect::<Result<Vec<_>, _>>()) {
+            Ok(entries) => entries,
+            Err(error) => {
+                problems.push(Problem::Unreadable {
+                    file: dir.clone(),
+                    reason: error.to_string(),
+                });
+                return None;
+            }
+        };
+    entries.sort_by_key(fs::DirEntry::file_name);
+    let root = candidate.path.canonicalize().ok()?;
+    let mut found = Found::default();
+    for entry in entries {
+        let file_name = entry.file_name().to_string_lossy().into_owned();
+        if !file_name.starts_with('.') {
+            read_entry(&entry.path(), &file_name, dir, &root, &mut found, problems);
+        }
+    }
+    let up = direction(found.up, dir, Role::Up, problems);
+    let down = direction(found.down, dir, Role::Down, problems);
+    match (up, down) {
+        (Some(up), Some(down)) if !found.failed => Some((up, down)),
+        _ => None,
+    }
+}
+
+fn read_entry(
+    path: &Path,
+    file_name: &str,
+    dir: &str,
+    root: &Path,
+    found: &mut Found,
+    problems: &mut Vec<Problem>,
+) {
+    let shown = format!("{dir}/{file_name}");
+    let Some((role, backend)) = script_role(file_name).filter(|_| path.is_file()) else {
+        found.failed = true;
+        problems.push(Problem::UnknownFile {
+            file: shown,
+            fix: unknown_file_fix(file_name),
+        });
+        return;
+    };
+    if let Some(target) = entries::outside_target(path, root) {
+        found.failed = true;
+        problems.push(Problem::SymlinkOutside {
+            file: shown,
+            target: target.display().to_string(),
+        });
+        return;
+    }
+    let slot = match role {
+        Role::Up => &mut found.up,
+        Role::Down => &mut found.down,
+    };
+    slot.seen = true;
+    match (read_script(path, &shown, role, problems), backend) {
+        (Some(script), None) => slot.default = Some(script),
+        (Some(script), Some(backend)) => slot.variants.push(Variant::new(backend, script)),
+        (None, _) => found.failed = true,
+    }
+}
+
+/// `up.sql` is (Up, None); `down.mysql.sql` is (Down, Some(Mysql)).
+fn script_role(file_name: &str) -> Option<(Role, Option<Backend>)> {
+    let stem = file_name.strip_suffix(".sql")?;
+    let (role, backend) = match stem.split_once('.') {
+        Some((role, backend)) => (role, Some(Backend::from_name(backend)?)),
+        None => (stem, None),
+    };
+    match role {
+        "up" => Some((Role::Up, backend)),
+        "down" => Some((Role::Down, backend)),
+        _ => None,
+    }
+}
+
+fn known_script_names() -> impl Iterator<Item = String> {
+    ["up", "down"].into_iter().flat_map(|role| {
+        std::iter::once(format!("{role}.sql"))
+            .chain(Backend::ALL.iter().map(move |b| format!("{role}.{b}.sql")))
+    })
+}
+
+fn unknown_file_fix(file_name: &str) -> String {
+    let lower = file_name.to_ascii_lowercase();
+    let closest = known_script_names()
+        .map(|known| (strsim::levenshtein(&lower, &known), known))
+        .filter(|(distance, _)| *distance <= 3)
+        .min();
+    match closest {
+        Some((_, known)) => format!("rename it to `{known}`"),
+        None => "move it out of the migrations folder".to_owned(),
+    }
+}
+
+/// Checks that a role has a script for every backend and builds its direction.
+fn direction(slot: Slot, dir: &str, role: Role, problems: &mut Vec<Problem>) -> Option<Direction> {
+    let covered = |backend| {
+        slot.variants
+            .iter()
+            .any(|v: &Variant| v.backend() == backend)
+    };
+    let missing: Vec<&'static str> = Backend::ALL
+        .into_iter()
+        .filter(|b| !covered(*b))
+        .map(Backend::as_str)
+        .collect();
+    match role {
+        Role::Up if !slot.seen => {
+            problems.push(Problem::MissingUp {
+                dir: dir.to_owned(),
+            });
+            return None;
+        }
+        _ if slot.seen
+            && slot.default.is_none()
+            && !slot.variants.is_empty()
+            && !missing.is_empty() =>
+        {
+            problems.push(Problem::MissingDefault {
+                dir: dir.to_owned(),
+                direction: role.as_str(),
+                missing,
+            });
+            return None;
+        }
+        _ => {}
+    }
+    let mut variants = slot.variants;
+    variants.sort_by_key(Variant::backend);
+    Some(Direction::new(slot.default, variants))
+}
+
+/// Reads and checks one script file.
+fn read_script(
+    path: &Path,
+    shown: &str,
+    role: Role,
+    problems: &mut Vec<Problem>,
+) -> Option<Script> {
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            problems.push(Problem::Unreadable {
+                file: shown.to_owned(),
+                reason: error.to_string(),
+            });
+            return None;
+        }
+    };
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => {
+            let (line, column) = position(error.as_bytes(), error.utf8_error().valid_up_to());
+            problems.push(Problem::NotUtf8 {
+                file: shown.to_owned(),
+                line,
+                column,
+            });
+            return None;
+        }
+    };
+    let before = problems.len();
+    if let Some(offset) = text.find('\0') {
+        problems.push(Problem::NulByte {
+            file: shown.to_owned(),
+            line: sql_text::line_at(&text, offset),
+        });
+    }
+    let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    if sql_text::preamble(body).statement_start.is_none() {
+        let file = shown.to_owned();
+        problems.push(match role {
+            Role::Up => Problem::Empty { file },
+            Role::Down => Problem::EmptyDown { file },
+        });
+    }
+    let directives = directive::parse(body).map_err(|errors| {
+        problems.extend(
+            errors
+                .into_iter()
+                .map(|error| directive_problem(shown, error)),
+        );
+    });
+    match directives {
+        Ok(directives) if problems.len() == before => {
+            Some(Script::new(shown.to_owned(), text, directives))
+        }
+        _ => None,
+    }
+}
+
+fn directive_problem(shown: &str, error: directive::DirectiveError) -> Problem {
+    let (file, line, written) = (shown.to_owned(), error.line, error.written);
+    match error.fault {
+        DirectiveFault::Unknown { suggestion } => Problem::UnknownDirective {
+            file,
+            line,
+            written,
+            suggestion,
+        },
+        DirectiveFault::BadAllow => Problem::BadAllow {
+            file,
+            line,
+            written,
+        },
+        DirectiveFault::Misplaced => Problem::MisplacedDirective {
+            file,
+            line,
+            written,
+        },
+    }
+}
+
+/// The 1-based line and column (in bytes) of `offset`.
+fn position(bytes: &[u8], offset: usize) -> (usize, usize) {
+    let before = &bytes[..offset];
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |at| at + 1);
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    (line, offset - line_start + 1)
+}

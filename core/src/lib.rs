@@ -1,0 +1,18 @@
+//! The rules of a tidemark migrations folder, shared by the `embed_migrations!` macro and the
+//! `tidemark` runtime: names and versions, directives, the checksum contract and the data
+//! model of a migration set. Plain Rust: no database, no proc-macro.
+//!
+//! Most users want the `tidemark` crate, which re-exports what they need from here.
+
+pub mod checksum;
+pub mod directive;
+pub mod folder;
+pub mod model;
+pub mod name;
+pub mod problem;
+pub mod sql_text;
+
+pub use checksum::{Checksum, ALGORITHM};
+pub use folder::read_folder;
+pub use model::{Backend, Direction, Directives, Migration, Script, Variant};
+pub use problem::{Problem, Problems};

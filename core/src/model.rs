@@ -1,0 +1,293 @@
+//! The data model of a migration set, shared by the macro's static output and a folder read
+//! at run time. Strings and slices are `Cow<'static, _>` so the same types hold borrowed
+//! static data (in a `static`) and owned data (read from disk).
+
+use std::borrow::Cow;
+use std::fmt;
+
+use crate::checksum::Checksum;
+
+/// A database backend that can have its own variant of a migration script.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Backend {
+    /// PostgreSQL; variant files are named `up.postgres.sql` / `down.postgres.sql`.
+    Postgres,
+    /// MySQL and MariaDB; variant files are named `up.mysql.sql` / `down.mysql.sql`.
+    Mysql,
+    /// SQLite; variant files are named `up.sqlite.sql` / `down.sqlite.sql`.
+    Sqlite,
+}
+
+impl Backend {
+    /// Every backend, in the order variants are listed.
+    pub const ALL: [Backend; 3] = [Backend::Postgres, Backend::Mysql, Backend::Sqlite];
+
+    /// The name used in variant file names (`up.<name>.sql`).
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Backend::Postgres => "postgres",
+            Backend::Mysql => "mysql",
+            Backend::Sqlite => "sqlite",
+        }
+    }
+
+    /// The backend whose variant files use `name`.
+    pub fn from_name(name: &str) -> Option<Backend> {
+        Backend::ALL.into_iter().find(|b| b.as_str() == name)
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The `-- tidemark:` directives at the top of one script.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Directives {
+    no_transaction: bool,
+    allowed_lints: Cow<'static, [Cow<'static, str>]>,
+}
+
+impl Directives {
+    /// Directives from static data (used by `embed_migrations!`).
+    #[doc(hidden)]
+    pub const fn from_static(no_transaction: bool, allowed: &'static [Cow<'static, str>]) -> Self {
+        Directives {
+            no_transaction,
+            allowed_lints: Cow::Borrowed(allowed),
+        }
+    }
+
+    pub(crate) fn new(no_transaction: bool, allowed: Vec<String>) -> Self {
+        let allowed: Vec<Cow<'static, str>> = allowed.into_iter().map(Cow::Owned).collect();
+        Directives {
+            no_transaction,
+            allowed_lints: Cow::Owned(allowed),
+        }
+    }
+
+    /// Whether the script asked to run outside a transaction (`-- tidemark:no-transaction`).
+    pub fn no_transaction(&self) -> bool {
+        self.no_transaction
+    }
+
+    /// The lints silenced with `-- tidemark:allow(<lint>)`.
+    pub fn allowed_lints(&self) -> impl Iterator<Item = &str> {
+        self.allowed_lints.iter().map(|lint| lint.as_ref())
+    }
+}
+
+/// One SQL file of a migration: its path, text, checksum and directives.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Script {
+    path: Cow<'static, str>,
+    text: Cow<'static, str>,
+    checksum: Checksum,
+    directives: Directives,
+}
+
+impl Script {
+    /// A script from static data (used by `embed_migrations!`).
+    #[doc(hidden)]
+    pub const fn from_static(
+        path: &'static str,
+        text: &'static str,
+        checksum: Checksum,
+        directives: Directives,
+    ) -> Self {
+        Script {
+            path: Cow::Borrowed(path),
+            text: Cow::Borrowed(text),
+            checksum,
+            directives,
+        }
+    }
+
+    pub(crate) fn new(path: String, text: String, directives: Directives) -> Self {
+        let checksum = Checksum::of(&text);
+        Script {
+            path: Cow::Owned(path),
+            text: Cow::Owned(text),
+            checksum,
+            directives,
+        }
+    }
+
+    /// The file's path as shown to users, e.g. `migrations/024_add_codec/up.sql`.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The SQL to execute: the file's text without a leading byte order mark.
+    pub fn sql(&self) -> &str {
+        self.text.strip_prefix('\u{feff}').unwrap_or(&self.text)
+    }
+
+    /// The checksum of the normalised text (see [`Checksum::of`]).
+    pub fn checksum(&self) -> Checksum {
+        self.checksum
+    }
+
+    /// The script's directives.
+    pub fn directives(&self) -> &Directives {
+        &self.directives
+    }
+}
+
+/// A script written for one backend only (`up.postgres.sql`, ...).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Variant {
+    backend: Backend,
+    script: Script,
+}
+
+impl Variant {
+    /// A variant of a script for `backend`.
+    pub const fn new(backend: Backend, script: Script) -> Self {
+        Variant { backend, script }
+    }
+
+    /// The backend this variant runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The variant's script.
+    pub fn script(&self) -> &Script {
+        &self.script
+    }
+}
+
+/// The forward or backward direction of a migration: a default script and backend variants.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Direction {
+    default: Option<Script>,
+    variants: Cow<'static, [Variant]>,
+}
+
+impl Direction {
+    /// A direction from static data (used by `embed_migrations!`).
+    #[doc(hidden)]
+    pub const fn from_static(default: Option<Script>, variants: &'static [Variant]) -> Self {
+        Direction {
+            default,
+            variants: Cow::Borrowed(variants),
+        }
+    }
+
+    pub(crate) fn new(default: Option<Script>, variants: Vec<Variant>) -> Self {
+        Direction {
+            default,
+            variants: Cow::Owned(variants),
+        }
+    }
+
+    /// The script `backend` runs: its variant if there is one, else the default script.
+    pub fn for_backend(&self, backend: Backend) -> Option<&Script> {
+        self.variants
+            .iter()
+            .find(|variant| variant.backend == backend)
+            .map(Variant::script)
+            .or(self.default.as_ref())
+    }
+
+    /// The script for backends without a variant (`up.sql`, `down.sql` or the single file).
+    pub fn default_script(&self) -> Option<&Script> {
+        self.default.as_ref()
+    }
+
+    /// The backend variants, in the order of [`Backend::ALL`].
+    pub fn variants(&self) -> &[Variant] {
+        &self.variants
+    }
+
+    /// Whether the direction has no script at all (a migration without `down`).
+    pub fn is_empty(&self) -> bool {
+        self.default.is_none() && self.variants.is_empty()
+    }
+}
+
+/// One migration: a version, a name and its forward and (optional) backward scripts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Migration {
+    version: u64,
+    id: Cow<'static, str>,
+    name_start: usize,
+    up: Direction,
+    down: Direction,
+}
+
+impl Migration {
+    /// A migration from static data (used by `embed_migrations!`). `id` is the file or
+    /// directory name without extension, e.g. `024_add_codec`.
+    #[doc(hidden)]
+    pub const fn from_static(
+        version: u64,
+        id: &'static str,
+        name_start: usize,
+        up: Direction,
+        down: Direction,
+    ) -> Self {
+        Migration {
+            version,
+            id: Cow::Borrowed(id),
+            name_start,
+            up,
+            down,
+        }
+    }
+
+    pub(crate) fn new(
+        version: u64,
+        id: String,
+        name_start: usize,
+        up: Direction,
+        down: Direction,
+    ) -> Self {
+        Migration {
+            version,
+            id: Cow::Owned(id),
+            name_start,
+            up,
+            down,
+        }
+    }
+
+    /// The version, e.g. `24` for `024_add_codec.sql`.
+    pub fn version(&self) -> u64 {
+        self.version
+    }
+
+    /// The name after the version, e.g. `add_codec`.
+    pub fn name(&self) -> &str {
+        &self.id[self.name_start..]
+    }
+
+    /// The version as written, with its zero padding, e.g. `024`.
+    pub fn version_text(&self) -> &str {
+        &self.id[..self.name_start - 1]
+    }
+
+    /// The file or directory name without extension, e.g. `024_add_codec`.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The forward scripts.
+    pub fn up(&self) -> &Direction {
+        &self.up
+    }
+
+    /// The backward scripts; empty when the migration is irreversible.
+    pub fn down(&self) -> &Direction {
+        &self.down
+    }
+}
+
+impl fmt::Display for Migration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.id)
+    }
+}
