@@ -159,7 +159,7 @@ pub enum Problem {
     /// Backend variants without a default script for the other backends.
     #[error(
         "migration directory `{dir}` has no `{direction}.sql`, so {} would have no {direction} \
-         script; add `{direction}.sql`, or a `{direction}.<backend>.sql` for each of them",
+         script; add `{direction}.sql`, or one `{direction}.<backend>.sql` for each of them",
         missing.join(" and ")
     )]
     MissingDefault {

@@ -1,1 +1,34 @@
+//! tidemark embeds a folder of SQL migrations into your binary at compile time and applies
+//! them through diesel at start-up, with every applied migration recorded and
+//! checksum-verified.
+//!
+//! ```
+//! static MIGRATIONS: tidemark::Migrations = tidemark::embed_migrations!("../migrations");
+//!
+//! for migration in MIGRATIONS.iter() {
+//!     println!("{} {}", migration.version_text(), migration.name());
+//! }
+//! ```
+//!
+//! A badly named, duplicated or malformed migration is a compile error, not a production
+//! incident. The rules, the checksum contract and the `build.rs` line that makes cargo notice
+//! added files are in the README.
 
+mod migrations;
+mod stale;
+
+pub use migrations::Migrations;
+pub use stale::StaleEmbed;
+pub use tidemark_core::{
+    Backend, Checksum, Direction, Directives, Migration, Problem, Problems, Script, Variant,
+    ALGORITHM,
+};
+pub use tidemark_macros::embed_migrations;
+
+/// What `embed_migrations!` expands to. Not public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::Migrations;
+    pub use std::borrow::Cow;
+    pub use tidemark_core::{Backend, Checksum, Direction, Directives, Migration, Script, Variant};
+}

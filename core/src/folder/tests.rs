@@ -272,7 +272,7 @@ fn variants_without_a_default_must_cover_every_backend() {
     assert_eq!(
         message(&[("001_init/up.postgres.sql", SQL)]),
         "migration directory `migrations/001_init` has no `up.sql`, so mysql and sqlite would have no up \
-         script; add `up.sql`, or a `up.<backend>.sql` for each of them"
+         script; add `up.sql`, or one `up.<backend>.sql` for each of them"
     );
     let dir = folder(&[
         ("001_init/up.postgres.sql", SQL),

@@ -1,0 +1,4 @@
+fn main() {
+    // Rebuild when a migration is added: cargo notices edits to embedded files on its own.
+    println!("cargo:rerun-if-changed=migrations");
+}

@@ -1,0 +1,164 @@
+//! Reads the folder with `tidemark_core` and turns it into static data, or into one compile
+//! error per problem.
+
+use std::path::{Path, PathBuf};
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::parse::{Parse, ParseStream};
+use syn::LitStr;
+use tidemark_core::{Direction, Migration, Script};
+
+/// The default folder, relative to `CARGO_MANIFEST_DIR`.
+const DEFAULT_FOLDER: &str = "migrations";
+
+/// The macro's arguments: nothing, or the folder's path.
+pub struct Input {
+    path: Option<LitStr>,
+}
+
+impl Parse for Input {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let path = if input.is_empty() {
+            None
+        } else {
+            Some(input.parse()?)
+        };
+        if !input.is_empty() {
+            return Err(input.error(
+                "expected only the folder's path, as in `embed_migrations!(\"migrations\")`",
+            ));
+        }
+        Ok(Input { path })
+    }
+}
+
+pub fn expand(input: Input) -> syn::Result<TokenStream> {
+    let (label, span) = match &input.path {
+        Some(lit) => (lit.value(), lit.span()),
+        None => (DEFAULT_FOLDER.to_owned(), Span::call_site()),
+    };
+    let manifest_dir = manifest_dir(span)?;
+    let folder = manifest_dir.join(&label);
+    let migrations = match tidemark_core::read_folder(&folder, &label) {
+        Ok(migrations) => migrations,
+        Err(problems) => return Ok(compile_errors(problems, span)),
+    };
+    let mut emitter = Emitter {
+        manifest_dir: &manifest_dir,
+        items: Vec::new(),
+    };
+    let entries: Vec<TokenStream> = migrations
+        .iter()
+        .map(|migration| emitter.migration(migration))
+        .collect();
+    let items = emitter.items;
+    let source = folder
+        .canonicalize()
+        .unwrap_or(folder)
+        .to_string_lossy()
+        .into_owned();
+    let label = label.trim_end_matches('/');
+    // Every slice is the whole initializer of a `const`, the one place a reference to data
+    // built by `const fn` calls is allowed in a `static`.
+    Ok(quote! {{
+        #(#items)*
+        const MIGRATIONS: &[::tidemark::__private::Migration] = &[#(#entries),*];
+        ::tidemark::__private::Migrations::from_static(
+            MIGRATIONS,
+            #label,
+            if cfg!(debug_assertions) { ::core::option::Option::Some(#source) } else { ::core::option::Option::None },
+        )
+    }})
+}
+
+/// The crate's directory; `CARGO_MANIFEST_DIR_OVERRIDE` first, so that trybuild's ui tests,
+/// which compile inside `target/`, can point the macro at their fixture folders.
+fn manifest_dir(span: Span) -> syn::Result<PathBuf> {
+    std::env::var_os("CARGO_MANIFEST_DIR_OVERRIDE")
+        .or_else(|| std::env::var_os("CARGO_MANIFEST_DIR"))
+        .map(PathBuf::from)
+        .ok_or_else(|| {
+            syn::Error::new(
+                span,
+                "`CARGO_MANIFEST_DIR` is not set; build this crate with cargo",
+            )
+        })
+}
+
+/// One error per problem, combined and emitted inside a block so rustc shows exactly them.
+fn compile_errors(problems: tidemark_core::Problems, span: Span) -> TokenStream {
+    let errors = problems
+        .into_iter()
+        .map(|problem| syn::Error::new(span, problem).into_compile_error());
+    quote!({ #(#errors)* })
+}
+
+/// Builds the expression of each migration and the `const` items its slices live in.
+struct Emitter<'a> {
+    manifest_dir: &'a Path,
+    items: Vec<TokenStream>,
+}
+
+impl Emitter<'_> {
+    fn migration(&mut self, migration: &Migration) -> TokenStream {
+        let version = migration.version();
+        let id = migration.id();
+        let name_start = id.len() - migration.name().len();
+        let up = self.direction(migration.up());
+        let down = self.direction(migration.down());
+        quote! {
+            ::tidemark::__private::Migration::from_static(#version, #id, #name_start, #up, #down)
+        }
+    }
+
+    fn direction(&mut self, direction: &Direction) -> TokenStream {
+        let default = match direction.default_script() {
+            Some(script) => {
+                let script = self.script(script);
+                quote!(::core::option::Option::Some(#script))
+            }
+            None => quote!(::core::option::Option::None),
+        };
+        let variants: Vec<TokenStream> = direction
+            .variants()
+            .iter()
+            .map(|variant| {
+                let backend = match variant.backend() {
+                    tidemark_core::Backend::Postgres => quote!(Postgres),
+                    tidemark_core::Backend::Mysql => quote!(Mysql),
+                    tidemark_core::Backend::Sqlite => quote!(Sqlite),
+                };
+                let script = self.script(variant.script());
+                quote!(::tidemark::__private::Variant::new(::tidemark::__private::Backend::#backend, #script))
+            })
+            .collect();
+        let name = format_ident!("VARIANTS_{}", self.items.len());
+        self.items.push(quote! {
+            const #name: &[::tidemark::__private::Variant] = &[#(#variants),*];
+        });
+        quote!(::tidemark::__private::Direction::from_static(#default, #name))
+    }
+
+    /// A script as static data; `include_str!` of its absolute path makes an edit rebuild
+    /// the crate.
+    fn script(&self, script: &Script) -> TokenStream {
+        let shown = script.path();
+        let absolute = self.manifest_dir.join(shown).to_string_lossy().into_owned();
+        let bytes = script.checksum().as_bytes().to_vec();
+        let directives = script.directives();
+        let no_transaction = directives.no_transaction();
+        let allowed = directives.allowed_lints();
+        quote! {
+            ::tidemark::__private::Script::from_static(
+                #shown,
+                ::core::include_str!(#absolute),
+                ::tidemark::__private::Checksum::from_bytes([#(#bytes),*]),
+                ::tidemark::__private::Directives::from_static(
+                    #no_transaction,
+                    &[#(::tidemark::__private::Cow::Borrowed(#allowed)),*],
+                ),
+            )
+        }
+    }
+}

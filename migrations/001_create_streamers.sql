@@ -1,0 +1,4 @@
+CREATE TABLE streamers (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL
+);

@@ -1,0 +1,97 @@
+//! The embedded migration set.
+
+use std::path::Path;
+
+use tidemark_core::{read_folder, Migration};
+
+use crate::stale::StaleEmbed;
+
+/// The migrations embedded by [`embed_migrations!`](crate::embed_migrations), sorted by version.
+///
+/// Made to live in a `static`:
+/// `static MIGRATIONS: tidemark::Migrations = tidemark::embed_migrations!();`
+#[derive(Debug)]
+pub struct Migrations {
+    migrations: &'static [Migration],
+    folder: &'static str,
+    source_dir: Option<&'static str>,
+}
+
+impl Migrations {
+    /// The set as emitted by the macro. Not public API.
+    #[doc(hidden)]
+    pub const fn from_static(
+        migrations: &'static [Migration],
+        folder: &'static str,
+        source_dir: Option<&'static str>,
+    ) -> Migrations {
+        Migrations {
+            migrations,
+            folder,
+            source_dir,
+        }
+    }
+
+    /// Every migration, in version order.
+    pub fn iter(&self) -> std::slice::Iter<'static, Migration> {
+        self.migrations.iter()
+    }
+
+    /// Every migration, in version order.
+    pub fn as_slice(&self) -> &'static [Migration] {
+        self.migrations
+    }
+
+    /// The number of migrations.
+    pub fn len(&self) -> usize {
+        self.migrations.len()
+    }
+
+    /// Whether there are no migrations (never, for a set the macro built).
+    pub fn is_empty(&self) -> bool {
+        self.migrations.is_empty()
+    }
+
+    /// The migration with `version`, if embedded.
+    pub fn get(&self, version: u64) -> Option<&'static Migration> {
+        let index = self
+            .migrations
+            .binary_search_by_key(&version, Migration::version)
+            .ok()?;
+        Some(&self.migrations[index])
+    }
+
+    /// The folder as written in the macro call, such as `migrations`.
+    pub fn folder(&self) -> &'static str {
+        self.folder
+    }
+
+    /// Checks that the embedded set is the one on disk, in debug builds.
+    ///
+    /// Cargo rebuilds a crate when an embedded file is edited or removed, but it notices an
+    /// *added* file only with a `build.rs` that says `cargo:rerun-if-changed=migrations`.
+    /// Without one, a new migration is silently missing from the binary. In a debug build,
+    /// where the folder the macro read still exists, this reads it again and returns
+    /// [`StaleEmbed`] naming every difference. In release builds, or when the folder is not
+    /// there (a deployed binary), it does nothing.
+    pub fn check_embed_is_current(&self) -> Result<(), StaleEmbed> {
+        match self.source_dir {
+            Some(dir) if Path::new(dir).is_dir() => self.compare_with(Path::new(dir)),
+            _ => Ok(()),
+        }
+    }
+
+    fn compare_with(&self, dir: &Path) -> Result<(), StaleEmbed> {
+        let on_disk = read_folder(dir, self.folder);
+        StaleEmbed::compare(self.folder, self.migrations, on_disk).map_or(Ok(()), Err)
+    }
+}
+
+impl<'a> IntoIterator for &'a Migrations {
+    type Item = &'static Migration;
+    type IntoIter = std::slice::Iter<'static, Migration>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
