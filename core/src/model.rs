@@ -275,6 +275,22 @@ impl Migration {
         &self.id
     }
 
+    /// The migration's file or directory as shown to users: `migrations/024_add_codec.sql`
+    /// or `migrations/024_add_codec`.
+    pub fn path(&self) -> &str {
+        let script = self
+            .up
+            .default
+            .as_ref()
+            .or(self.up.variants.first().map(Variant::script));
+        let path = script.map_or("", Script::path);
+        match path.rsplit_once('/') {
+            Some((_, file)) if file.starts_with(self.id.as_ref()) => path,
+            Some((dir, _)) => dir,
+            None => path,
+        }
+    }
+
     /// The forward scripts.
     pub fn up(&self) -> &Direction {
         &self.up

@@ -13,7 +13,7 @@ pub struct StaleEmbed {
     problems: Option<Problems>,
 }
 
-/// One way the folder differs from the embedded set.
+/// One migration that differs, by its path (`migrations/024_add_codec.sql`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Difference {
     /// On disk, not embedded: added after the build.
@@ -24,6 +24,16 @@ enum Difference {
     Changed(String),
 }
 
+impl Difference {
+    fn describe(&self) -> (&str, &str) {
+        match self {
+            Difference::Added(path) => (path, "is on disk but not embedded"),
+            Difference::Removed(path) => (path, "is embedded but not on disk"),
+            Difference::Changed(path) => (path, "changed since the build"),
+        }
+    }
+}
+
 impl StaleEmbed {
     /// Compares the embedded set with the folder as read now; `None` when they agree.
     pub(crate) fn compare(
@@ -31,41 +41,49 @@ impl StaleEmbed {
         embedded: &[Migration],
         on_disk: Result<Vec<Migration>, Problems>,
     ) -> Option<StaleEmbed> {
-        let stale = |differences, problems| StaleEmbed {
-            folder: folder.to_owned(),
+        let (differences, problems) = match on_disk {
+            Ok(on_disk) => (differences(embedded, &on_disk), None),
+            Err(problems) => (Vec::new(), Some(problems)),
+        };
+        let agree = differences.is_empty() && problems.is_none();
+        let folder = folder.to_owned();
+        (!agree).then_some(StaleEmbed {
+            folder,
             differences,
             problems,
-        };
-        let on_disk = match on_disk {
-            Ok(on_disk) => on_disk,
-            Err(problems) => return Some(stale(Vec::new(), Some(problems))),
-        };
-        let mut differences = Vec::new();
-        for migration in &on_disk {
-            match embedded.iter().find(|e| e.id() == migration.id()) {
-                None => differences.push(Difference::Added(migration.id().to_owned())),
-                Some(e) if e != migration => {
-                    differences.push(Difference::Changed(migration.id().to_owned()))
-                }
-                Some(_) => {}
-            }
-        }
-        for migration in embedded
-            .iter()
-            .filter(|e| !on_disk.iter().any(|d| d.id() == e.id()))
-        {
-            differences.push(Difference::Removed(migration.id().to_owned()));
-        }
-        (!differences.is_empty()).then(|| stale(differences, None))
-    }
-
-    /// The ids of migrations on disk that the binary does not embed.
-    pub fn added(&self) -> impl Iterator<Item = &str> {
-        self.differences.iter().filter_map(|d| match d {
-            Difference::Added(id) => Some(id.as_str()),
-            _ => None,
         })
     }
+
+    /// The paths of migrations on disk that the binary does not embed.
+    pub fn added(&self) -> impl Iterator<Item = &str> {
+        self.differences
+            .iter()
+            .filter_map(|difference| match difference {
+                Difference::Added(path) => Some(path.as_str()),
+                _ => None,
+            })
+    }
+}
+
+fn differences(embedded: &[Migration], on_disk: &[Migration]) -> Vec<Difference> {
+    let find = |set: &[Migration], id: &str| set.iter().position(|m| m.id() == id);
+    let mut differences = Vec::new();
+    for migration in on_disk {
+        let path = migration.path().to_owned();
+        match find(embedded, migration.id()) {
+            None => differences.push(Difference::Added(path)),
+            Some(index) if embedded[index] != *migration => {
+                differences.push(Difference::Changed(path))
+            }
+            Some(_) => {}
+        }
+    }
+    for migration in embedded {
+        if find(on_disk, migration.id()).is_none() {
+            differences.push(Difference::Removed(migration.path().to_owned()));
+        }
+    }
+    differences
 }
 
 impl fmt::Display for StaleEmbed {
@@ -82,23 +100,64 @@ impl fmt::Display for StaleEmbed {
             )?;
         }
         for (index, difference) in self.differences.iter().enumerate() {
+            let (path, what) = difference.describe();
             let separator = if index == 0 { "" } else { ", " };
-            match difference {
-                Difference::Added(id) => {
-                    write!(f, "{separator}`{folder}/{id}` is on disk but not embedded")
-                }
-                Difference::Removed(id) => {
-                    write!(f, "{separator}`{folder}/{id}` is embedded but not on disk")
-                }
-                Difference::Changed(id) => {
-                    write!(f, "{separator}`{folder}/{id}` changed since the build")
-                }
-            }?;
+            write!(f, "{separator}`{path}` {what}")?;
         }
         write!(
             f,
-            "; rebuild, and add a build.rs with `println!(\"cargo:rerun-if-changed={folder}\");` so \
-             cargo rebuilds when a migration is added"
+            "; rebuild, and add a build.rs with `println!(\"cargo:rerun-if-changed={folder}\");` \
+             so cargo rebuilds when a migration is added"
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder(files: &[(&str, &str)]) -> Vec<Migration> {
+        let dir = tempfile::tempdir().unwrap();
+        for (file, sql) in files {
+            std::fs::write(dir.path().join(file), sql).unwrap();
+        }
+        tidemark_core::read_folder(dir.path(), "migrations").unwrap()
+    }
+
+    #[test]
+    fn agreeing_sets_are_current() {
+        let set = folder(&[("001_a.sql", "SELECT 1;")]);
+        assert_eq!(
+            StaleEmbed::compare("migrations", &set, Ok(set.clone())),
+            None
+        );
+    }
+
+    #[test]
+    fn names_every_added_removed_and_changed_migration() {
+        let embedded = folder(&[("001_a.sql", "SELECT 1;"), ("002_b.sql", "SELECT 2;")]);
+        let on_disk = folder(&[("001_a.sql", "SELECT 10;"), ("003_c.sql", "SELECT 3;")]);
+        let stale = StaleEmbed::compare("migrations", &embedded, Ok(on_disk)).unwrap();
+        assert_eq!(stale.added().collect::<Vec<_>>(), ["migrations/003_c.sql"]);
+        assert_eq!(
+            stale.to_string(),
+            "the migrations embedded in this binary are not the ones in `migrations`: \
+             `migrations/001_a.sql` changed since the build, `migrations/003_c.sql` is on disk \
+             but not embedded, `migrations/002_b.sql` is embedded but not on disk; rebuild, and \
+             add a build.rs with `println!(\"cargo:rerun-if-changed=migrations\");` so cargo \
+             rebuilds when a migration is added"
+        );
+    }
+
+    #[test]
+    fn a_folder_that_now_breaks_the_rules_is_stale() {
+        let embedded = folder(&[("001_a.sql", "SELECT 1;")]);
+        let problems = Problems(vec![tidemark_core::Problem::Empty {
+            file: "migrations/002_b.sql".into(),
+        }]);
+        let stale = StaleEmbed::compare("migrations", &embedded, Err(problems)).unwrap();
+        assert!(stale
+            .to_string()
+            .contains("now breaks the rules:\nmigration `migrations/002_b.sql` has no SQL"));
     }
 }
