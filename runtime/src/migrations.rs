@@ -87,7 +87,7 @@ impl Migrations {
     }
 }
 
-impl<'a> IntoIterator for &'a Migrations {
+impl IntoIterator for &Migrations {
     type Item = &'static Migration;
     type IntoIter = std::slice::Iter<'static, Migration>;
 
