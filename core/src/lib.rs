@@ -11,6 +11,7 @@ pub mod model;
 pub mod name;
 pub mod problem;
 pub mod sql_text;
+pub mod statements;
 
 pub use checksum::{Checksum, ALGORITHM};
 pub use folder::read_folder;

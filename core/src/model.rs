@@ -86,6 +86,7 @@ pub struct Script {
     text: Cow<'static, str>,
     checksum: Checksum,
     directives: Directives,
+    statements: Cow<'static, [(usize, usize)]>,
 }
 
 impl Script {
@@ -96,22 +97,35 @@ impl Script {
         text: &'static str,
         checksum: Checksum,
         directives: Directives,
+        statements: &'static [(usize, usize)],
     ) -> Self {
         Script {
             path: Cow::Borrowed(path),
             text: Cow::Borrowed(text),
             checksum,
             directives,
+            statements: Cow::Borrowed(statements),
         }
     }
 
+    /// Statements are located only for scripts that run outside a transaction, where each
+    /// must be sent on its own.
     pub(crate) fn new(path: String, text: String, directives: Directives) -> Self {
         let checksum = Checksum::of(&text);
+        let statements = match directives.no_transaction() {
+            true => crate::statements::split(&text).unwrap_or_default(),
+            false => Vec::new(),
+        };
+        let statements = statements
+            .into_iter()
+            .map(|range| (range.start, range.end))
+            .collect();
         Script {
             path: Cow::Owned(path),
             text: Cow::Owned(text),
             checksum,
             directives,
+            statements: Cow::Owned(statements),
         }
     }
 
@@ -133,6 +147,21 @@ impl Script {
     /// The script's directives.
     pub fn directives(&self) -> &Directives {
         &self.directives
+    }
+
+    /// The byte ranges behind [`statements`](Self::statements), for `embed_migrations!`.
+    #[doc(hidden)]
+    pub fn statement_ranges(&self) -> &[(usize, usize)] {
+        &self.statements
+    }
+
+    /// The statements of a `no-transaction` script, each to be sent on its own (PostgreSQL
+    /// runs a batch of several statements in an implicit transaction). Empty for other
+    /// scripts, and for text the tokenizer could not read: run [`sql`](Self::sql) as one batch.
+    pub fn statements(&self) -> impl Iterator<Item = &str> {
+        self.statements
+            .iter()
+            .map(|(start, end)| &self.text[*start..*end])
     }
 }
 

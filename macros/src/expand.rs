@@ -149,6 +149,10 @@ impl Emitter<'_> {
         let directives = script.directives();
         let no_transaction = directives.no_transaction();
         let allowed = directives.allowed_lints();
+        let statements = script
+            .statement_ranges()
+            .iter()
+            .map(|(start, end)| quote!((#start, #end)));
         quote! {
             ::tidemark::__private::Script::from_static(
                 #shown,
@@ -158,6 +162,7 @@ impl Emitter<'_> {
                     #no_transaction,
                     &[#(::tidemark::__private::Cow::Borrowed(#allowed)),*],
                 ),
+                &[#(#statements),*],
             )
         }
     }
