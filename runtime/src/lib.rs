@@ -14,10 +14,21 @@
 //! incident. The rules, the checksum contract and the `build.rs` line that makes cargo notice
 //! added files are in the README.
 
+#[cfg(feature = "runner")]
+mod error;
 mod migrations;
+#[cfg(feature = "runner")]
+mod runner;
 mod stale;
 
+#[cfg(feature = "runner")]
+pub use error::{Drift, Error, MigrationRef};
 pub use migrations::Migrations;
+#[cfg(feature = "runner")]
+pub use runner::{
+    Baseline, MigrationConnection, MigrationStatus, Plan, PlannedMigration, Ran, Repair, Report,
+    Runner, State, Status, SupportedBackend, DEFAULT_LOCK_TIMEOUT, DEFAULT_TABLE,
+};
 pub use stale::StaleEmbed;
 pub use tidemark_core::{
     Backend, Checksum, Direction, Directives, Migration, Problem, Problems, Script, Variant,

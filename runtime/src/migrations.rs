@@ -1,8 +1,9 @@
 //! The embedded migration set.
 
+use std::borrow::Cow;
 use std::path::Path;
 
-use tidemark_core::{read_folder, Migration};
+use tidemark_core::{read_folder, Migration, Problems};
 
 use crate::stale::StaleEmbed;
 
@@ -12,8 +13,8 @@ use crate::stale::StaleEmbed;
 /// `static MIGRATIONS: tidemark::Migrations = tidemark::embed_migrations!();`
 #[derive(Debug)]
 pub struct Migrations {
-    migrations: &'static [Migration],
-    folder: &'static str,
+    migrations: Cow<'static, [Migration]>,
+    folder: Cow<'static, str>,
     source_dir: Option<&'static str>,
 }
 
@@ -26,20 +27,35 @@ impl Migrations {
         source_dir: Option<&'static str>,
     ) -> Migrations {
         Migrations {
-            migrations,
-            folder,
+            migrations: Cow::Borrowed(migrations),
+            folder: Cow::Borrowed(folder),
             source_dir,
         }
     }
 
+    /// Reads a migrations folder at run time, with the same rules as the macro.
+    ///
+    /// For tools and tests. An application should embed its migrations with
+    /// [`embed_migrations!`](crate::embed_migrations), which checks them at compile time and
+    /// needs no files at run time.
+    pub fn from_folder(dir: impl AsRef<Path>, label: &str) -> Result<Migrations, Problems> {
+        let migrations = read_folder(dir.as_ref(), label)?;
+        let folder = Cow::Owned(label.to_owned());
+        Ok(Migrations {
+            migrations: Cow::Owned(migrations),
+            folder,
+            source_dir: None,
+        })
+    }
+
     /// Every migration, in version order.
-    pub fn iter(&self) -> std::slice::Iter<'static, Migration> {
+    pub fn iter(&self) -> std::slice::Iter<'_, Migration> {
         self.migrations.iter()
     }
 
     /// Every migration, in version order.
-    pub fn as_slice(&self) -> &'static [Migration] {
-        self.migrations
+    pub fn as_slice(&self) -> &[Migration] {
+        &self.migrations
     }
 
     /// The number of migrations.
@@ -53,7 +69,7 @@ impl Migrations {
     }
 
     /// The migration with `version`, if embedded.
-    pub fn get(&self, version: u64) -> Option<&'static Migration> {
+    pub fn get(&self, version: u64) -> Option<&Migration> {
         let index = self
             .migrations
             .binary_search_by_key(&version, Migration::version)
@@ -62,8 +78,8 @@ impl Migrations {
     }
 
     /// The folder as written in the macro call, such as `migrations`.
-    pub fn folder(&self) -> &'static str {
-        self.folder
+    pub fn folder(&self) -> &str {
+        &self.folder
     }
 
     /// Checks that the embedded set is the one on disk, in debug builds.
@@ -82,14 +98,14 @@ impl Migrations {
     }
 
     fn compare_with(&self, dir: &Path) -> Result<(), StaleEmbed> {
-        let on_disk = read_folder(dir, self.folder);
-        StaleEmbed::compare(self.folder, self.migrations, on_disk).map_or(Ok(()), Err)
+        let on_disk = read_folder(dir, &self.folder);
+        StaleEmbed::compare(&self.folder, &self.migrations, on_disk).map_or(Ok(()), Err)
     }
 }
 
-impl IntoIterator for &Migrations {
-    type Item = &'static Migration;
-    type IntoIter = std::slice::Iter<'static, Migration>;
+impl<'a> IntoIterator for &'a Migrations {
+    type Item = &'a Migration;
+    type IntoIter = std::slice::Iter<'a, Migration>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.iter()

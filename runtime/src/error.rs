@@ -1,0 +1,310 @@
+//! The one error type of the runtime. Every message names the version, the file and the
+//! tracking table where they apply, and says what to do next. An inner error's text appears
+//! once: in the message, never again as a `source`.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::stale::StaleEmbed;
+
+/// A migration as named in errors: its version, name and file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MigrationRef {
+    /// The version, e.g. 24.
+    pub version: u64,
+    /// The version as written, e.g. `024`, or the bare number when the binary does not embed it.
+    pub version_text: String,
+    /// The name, e.g. `add_codec`.
+    pub name: String,
+    /// The file or directory, e.g. `migrations/024_add_codec.sql`; empty when not embedded.
+    pub file: String,
+}
+
+impl fmt::Display for MigrationRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.file.is_empty() {
+            true => write!(f, "{} `{}`", self.version_text, self.name),
+            false => write!(f, "{} `{}`", self.version_text, self.file),
+        }
+    }
+}
+
+/// An applied migration whose file changed after it was applied.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Drift {
+    /// The migration.
+    pub migration: MigrationRef,
+    /// The checksum recorded when it was applied.
+    pub stored: String,
+    /// The checksum of the embedded file.
+    pub embedded: String,
+}
+
+/// Everything that can go wrong when migrating.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The embedded migrations are not the ones on disk (debug builds; see
+    /// [`Migrations::check_embed_is_current`](crate::Migrations::check_embed_is_current)).
+    #[error(transparent)]
+    StaleEmbed(#[from] StaleEmbed),
+
+    /// The tracking table's name is not a plain identifier.
+    #[error(
+        "invalid tracking table name `{name}`: {reason}; use letters, digits and `_`, \
+         optionally after a schema and `.`, as in `tidemark_migrations` or `ops.migrations`"
+    )]
+    InvalidTableName { name: String, reason: &'static str },
+
+    /// A version given to `target`, `mark_applied`, ... that the binary does not embed.
+    #[error("no migration with version {version} is embedded in this binary (embedded: {embedded}); check the version")]
+    UnknownVersion { version: u64, embedded: String },
+
+    /// The connection is inside a transaction, where locks and per-migration commits cannot work.
+    #[error(
+        "the connection is inside a transaction; run migrations on a connection with no open \
+         transaction, before the application uses it"
+    )]
+    InTransaction,
+
+    /// A database operation failed.
+    #[error("could not {operation} (tracking table `{table}`): {message}")]
+    Database {
+        operation: &'static str,
+        table: String,
+        message: String,
+        cause: Box<diesel::result::Error>,
+    },
+
+    /// The tracking table was made by a newer release.
+    #[error(
+        "tracking table `{table}` has layout {found}, newer than the {supported} this release of \
+         tidemark knows; upgrade tidemark"
+    )]
+    UnsupportedLayout {
+        table: String,
+        found: i64,
+        supported: i64,
+    },
+
+    /// Another process held the migration lock for longer than the lock timeout.
+    #[error(
+        "could not take the migration lock of `{table}` within {waited:?}{}; another process is \
+         migrating: wait for it, or raise `lock_timeout`",
+        holder.as_ref().map(|h| format!(" (held by {h})")).unwrap_or_default()
+    )]
+    LockTimeout {
+        table: String,
+        waited: Duration,
+        holder: Option<String>,
+    },
+
+    /// A migration failed. Its changes were rolled back unless `rolled_back` is false.
+    #[error("{}", failed_message(migration, table, message, *rolled_back))]
+    MigrationFailed {
+        migration: Box<MigrationRef>,
+        table: String,
+        message: String,
+        rolled_back: bool,
+        cause: Box<diesel::result::Error>,
+    },
+
+    /// Applied migrations whose files changed after they were applied.
+    #[error("{}", drift_message(drifted, table))]
+    ChecksumMismatch { drifted: Vec<Drift>, table: String },
+
+    /// The database records migrations this binary does not embed.
+    #[error(
+        "the database is ahead of this binary: `{table}` records {} as applied, which this binary \
+         does not embed; deploy a binary that has them, or set `ignore_missing(true)` to go on",
+        list(missing)
+    )]
+    MissingFromBinary {
+        missing: Vec<MigrationRef>,
+        table: String,
+    },
+
+    /// Pending migrations older than the newest applied one.
+    #[error(
+        "{} pending but older than {newest_applied}, the newest applied migration in `{table}`; \
+         renumber {} after it, or set `allow_out_of_order(true)` to apply {} anyway",
+        list(pending),
+        them(pending),
+        them(pending)
+    )]
+    OutOfOrder {
+        pending: Vec<MigrationRef>,
+        newest_applied: String,
+        table: String,
+    },
+
+    /// A migration that ran outside a transaction never finished, or failed part-way.
+    #[error(
+        "migration {migration} {what} in `{table}`{}, so it may be partly applied; check the \
+         schema, then record it with `mark_applied({version})` if it is complete, or undo what \
+         it did and `mark_unapplied({version})`",
+        detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default(),
+        version = migration.version
+    )]
+    Unfinished {
+        migration: Box<MigrationRef>,
+        table: String,
+        what: String,
+        detail: Option<String>,
+    },
+
+    /// A migration failed before, was rolled back, and its file has not changed since.
+    #[error(
+        "migration {migration} failed on its last run and was rolled back (recorded in `{table}`): \
+         {message}; fix the file and run again, or clear the failure with `repair`"
+    )]
+    FailedBefore {
+        migration: Box<MigrationRef>,
+        table: String,
+        message: String,
+    },
+
+    /// Reverting a migration failed. Its changes were rolled back unless `rolled_back` is false.
+    #[error("{}", revert_failed_message(migration, table, message, *rolled_back))]
+    RevertFailed {
+        migration: Box<MigrationRef>,
+        table: String,
+        message: String,
+        rolled_back: bool,
+        cause: Box<diesel::result::Error>,
+    },
+
+    /// A migration without a `down` script cannot be reverted.
+    #[error(
+        "migration {migration} cannot be reverted: it has no down script; add a `down.sql` to its \
+         directory, or undo it by hand and `mark_unapplied({})`",
+        migration.version
+    )]
+    Irreversible { migration: Box<MigrationRef> },
+
+    /// `mark_unapplied` or a revert of a version that is not recorded.
+    #[error("migration {migration} is not recorded in `{table}`; nothing to do")]
+    NotRecorded {
+        migration: Box<MigrationRef>,
+        table: String,
+    },
+
+    /// `baseline_from_diesel` on a database without diesel's table.
+    #[error(
+        "`__diesel_schema_migrations` does not exist, so there is nothing to adopt; use \
+         `baseline(version)` to record what the database already has"
+    )]
+    NoDieselTable,
+}
+
+impl Error {
+    /// The database error behind [`Error::Database`] and [`Error::MigrationFailed`].
+    pub fn database_error(&self) -> Option<&diesel::result::Error> {
+        match self {
+            Error::Database { cause, .. }
+            | Error::MigrationFailed { cause, .. }
+            | Error::RevertFailed { cause, .. } => Some(cause.as_ref()),
+            _ => None,
+        }
+    }
+
+    /// The version the error is about, when there is one.
+    pub fn version(&self) -> Option<u64> {
+        match self {
+            Error::MigrationFailed { migration, .. }
+            | Error::RevertFailed { migration, .. }
+            | Error::Unfinished { migration, .. }
+            | Error::FailedBefore { migration, .. }
+            | Error::Irreversible { migration }
+            | Error::NotRecorded { migration, .. } => Some(migration.version),
+            Error::UnknownVersion { version, .. } => Some(*version),
+            Error::ChecksumMismatch { drifted, .. } => drifted.first().map(|d| d.migration.version),
+            _ => None,
+        }
+    }
+}
+
+fn failed_message(
+    migration: &MigrationRef,
+    table: &str,
+    message: &str,
+    rolled_back: bool,
+) -> String {
+    let version = migration.version;
+    match rolled_back {
+        true => format!(
+            "migration {migration} failed and was rolled back: {message}; it is recorded as failed \
+             in `{table}`; fix the file and run again"
+        ),
+        false => format!(
+            "migration {migration} failed outside a transaction: {message}; it is recorded as \
+             failed in `{table}` and may be partly applied; check the schema, then \
+             `mark_applied({version})` if it is complete, or undo what it did and \
+             `mark_unapplied({version})`"
+        ),
+    }
+}
+
+fn revert_failed_message(
+    migration: &MigrationRef,
+    table: &str,
+    message: &str,
+    rolled_back: bool,
+) -> String {
+    let version = migration.version;
+    match rolled_back {
+        true => format!(
+            "reverting migration {migration} failed and was rolled back: {message}; it is still \
+             applied in `{table}`; fix its down script and try again"
+        ),
+        false => format!(
+            "reverting migration {migration} failed outside a transaction: {message}; it is \
+             recorded as failed in `{table}` and may be partly reverted; check the schema, then \
+             `mark_unapplied({version})` if the revert is complete, or restore what it undid and \
+             `mark_applied({version})`"
+        ),
+    }
+}
+
+fn drift_message(drifted: &[Drift], table: &str) -> String {
+    let fix = "or if the change is intended (a comment, say) accept it with `repair`";
+    if let [one] = drifted {
+        return format!(
+            "applied migration {} changed since it was applied: `{table}` records checksum {}, \
+             the embedded file has {}; restore the original file, {fix}",
+            one.migration, one.stored, one.embedded
+        );
+    }
+    let each: Vec<String> = drifted
+        .iter()
+        .map(|d| {
+            format!(
+                "{} (recorded {}, embedded {})",
+                d.migration, d.stored, d.embedded
+            )
+        })
+        .collect();
+    format!(
+        "applied migrations changed since they were applied: {}; checksums recorded in \
+         `{table}`; restore the original files, {fix}",
+        each.join(", ")
+    )
+}
+
+fn list(migrations: &[MigrationRef]) -> String {
+    let each: Vec<String> = migrations.iter().map(ToString::to_string).collect();
+    let noun = if migrations.len() == 1 {
+        "migration"
+    } else {
+        "migrations"
+    };
+    format!("{noun} {}", each.join(", "))
+}
+
+fn them(migrations: &[MigrationRef]) -> &'static str {
+    if migrations.len() == 1 {
+        "it"
+    } else {
+        "them"
+    }
+}

@@ -1,0 +1,412 @@
+//! The comparison of the embedded set with the tracking rows: what is pending, and every
+//! reason to refuse. Pure, so the rules are unit-tested without a database.
+
+use std::collections::HashMap;
+
+use tidemark_core::{Backend, Migration, ALGORITHM};
+
+use super::record::{Record, RecordStatus};
+use crate::error::{Drift, Error, MigrationRef};
+
+/// The choices that relax the rules.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Rules {
+    pub allow_out_of_order: bool,
+    pub ignore_missing: bool,
+    pub target: Option<u64>,
+}
+
+/// How a migration is named in errors.
+pub fn migration_ref(migration: &Migration) -> MigrationRef {
+    MigrationRef {
+        version: migration.version(),
+        version_text: migration.version_text().to_owned(),
+        name: migration.name().to_owned(),
+        file: migration.path().to_owned(),
+    }
+}
+
+/// How a row is named in errors: by its migration when embedded.
+pub fn record_ref(record: &Record, embedded: Option<&Migration>) -> MigrationRef {
+    embedded.map(migration_ref).unwrap_or_else(|| MigrationRef {
+        version: record.version(),
+        version_text: record.version.to_string(),
+        name: record.name.clone(),
+        file: String::new(),
+    })
+}
+
+/// The checksum `backend` runs for `migration`.
+pub fn embedded_checksum(migration: &Migration, backend: Backend) -> String {
+    migration
+        .up()
+        .for_backend(backend)
+        .map(|script| script.checksum().to_hex())
+        .unwrap_or_default()
+}
+
+/// The migrations to apply, in order, or the first reason to refuse.
+pub fn pending<'m>(
+    migrations: &'m [Migration],
+    backend: Backend,
+    records: &[Record],
+    rules: Rules,
+    table: &str,
+) -> Result<Vec<&'m Migration>, Error> {
+    let embedded: HashMap<u64, &Migration> = migrations.iter().map(|m| (m.version(), m)).collect();
+    let find = |record: &Record| embedded.get(&record.version()).copied();
+    unfinished(records, &find, backend, table)?;
+    drift(records, &find, backend, table)?;
+    refuse_missing(records, &find, rules, table)?;
+    let applied: HashMap<u64, &Record> = records
+        .iter()
+        .filter(|r| r.status() == RecordStatus::Applied)
+        .map(|r| (r.version(), r))
+        .collect();
+    let pending: Vec<&Migration> = migrations
+        .iter()
+        .filter(|m| !applied.contains_key(&m.version()))
+        .filter(|m| rules.target.is_none_or(|target| m.version() <= target))
+        .collect();
+    refuse_out_of_order(&pending, records, &find, rules, table)?;
+    Ok(pending)
+}
+
+type Find<'a, 'm> = dyn Fn(&Record) -> Option<&'m Migration> + 'a;
+
+/// Refuses a `running` row, or a `failed` row that may be partly applied or whose file is
+/// unchanged.
+pub fn refuse_unfinished(
+    records: &[Record],
+    migrations: &[Migration],
+    backend: Backend,
+    table: &str,
+) -> Result<(), Error> {
+    unfinished(
+        records,
+        &|r: &Record| migrations.iter().find(|m| m.version() == r.version()),
+        backend,
+        table,
+    )
+}
+
+/// Refuses applied rows whose embedded file changed.
+pub fn refuse_drift(
+    records: &[Record],
+    migrations: &[Migration],
+    backend: Backend,
+    table: &str,
+) -> Result<(), Error> {
+    drift(
+        records,
+        &|r: &Record| migrations.iter().find(|m| m.version() == r.version()),
+        backend,
+        table,
+    )
+}
+
+fn unfinished(
+    records: &[Record],
+    find: &Find<'_, '_>,
+    backend: Backend,
+    table: &str,
+) -> Result<(), Error> {
+    for record in records {
+        let migration = Box::new(record_ref(record, find(record)));
+        let table = table.to_owned();
+        match record.status() {
+            RecordStatus::Applied => {}
+            RecordStatus::Running => {
+                let what = format!(
+                    "was started at {} by {} and never finished",
+                    record.started_at, record.applied_by
+                );
+                return Err(Error::Unfinished {
+                    migration,
+                    table,
+                    what,
+                    detail: None,
+                });
+            }
+            RecordStatus::Failed if record.transactional == 0 => {
+                let what = "failed outside a transaction".to_owned();
+                return Err(Error::Unfinished {
+                    migration,
+                    table,
+                    what,
+                    detail: record.error.clone(),
+                });
+            }
+            RecordStatus::Failed => {
+                let unchanged =
+                    find(record).is_some_and(|m| embedded_checksum(m, backend) == record.checksum);
+                if unchanged {
+                    let message = record.error.clone().unwrap_or_default();
+                    return Err(Error::FailedBefore {
+                        migration,
+                        table,
+                        message,
+                    });
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+fn drift(
+    records: &[Record],
+    find: &Find<'_, '_>,
+    backend: Backend,
+    table: &str,
+) -> Result<(), Error> {
+    let drifted: Vec<Drift> = records
+        .iter()
+        .filter(|record| record.status() == RecordStatus::Applied)
+        .filter_map(|record| {
+            let migration = find(record)?;
+            let embedded = embedded_checksum(migration, backend);
+            let same = record.checksum == embedded && record.checksum_algorithm == ALGORITHM;
+            (!same).then(|| Drift {
+                migration: migration_ref(migration),
+                stored: record.checksum.clone(),
+                embedded,
+            })
+        })
+        .collect();
+    match drifted.is_empty() {
+        true => Ok(()),
+        false => Err(Error::ChecksumMismatch {
+            drifted,
+            table: table.to_owned(),
+        }),
+    }
+}
+
+fn refuse_missing(
+    records: &[Record],
+    find: &Find<'_, '_>,
+    rules: Rules,
+    table: &str,
+) -> Result<(), Error> {
+    let missing: Vec<MigrationRef> = records
+        .iter()
+        .filter(|record| record.status() == RecordStatus::Applied && find(record).is_none())
+        .map(|record| record_ref(record, None))
+        .collect();
+    match missing.is_empty() || rules.ignore_missing {
+        true => Ok(()),
+        false => Err(Error::MissingFromBinary {
+            missing,
+            table: table.to_owned(),
+        }),
+    }
+}
+
+fn refuse_out_of_order(
+    pending: &[&Migration],
+    records: &[Record],
+    find: &Find<'_, '_>,
+    rules: Rules,
+    table: &str,
+) -> Result<(), Error> {
+    let newest = records
+        .iter()
+        .filter(|r| r.status() == RecordStatus::Applied)
+        .max_by_key(|r| r.version);
+    let Some(newest) = newest else { return Ok(()) };
+    let late: Vec<MigrationRef> = pending
+        .iter()
+        .filter(|m| m.version() < newest.version())
+        .map(|m| migration_ref(m))
+        .collect();
+    match late.is_empty() || rules.allow_out_of_order {
+        true => Ok(()),
+        false => Err(Error::OutOfOrder {
+            pending: late,
+            newest_applied: record_ref(newest, find(newest)).to_string(),
+            table: table.to_owned(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn set(files: &[(&str, &str)]) -> Vec<Migration> {
+        let dir = tempfile::tempdir().unwrap();
+        for (file, sql) in files {
+            std::fs::write(dir.path().join(file), sql).unwrap();
+        }
+        tidemark_core::read_folder(dir.path(), "migrations").unwrap()
+    }
+
+    fn record(migration: &Migration, status: RecordStatus, transactional: bool) -> Record {
+        Record {
+            version: migration.version() as i64,
+            name: migration.name().to_owned(),
+            checksum: embedded_checksum(migration, Backend::Sqlite),
+            checksum_algorithm: ALGORITHM.to_owned(),
+            status: status.as_str().to_owned(),
+            started_at: "2026-11-22T00:00:00.000000Z".to_owned(),
+            finished_at: None,
+            execution_ms: None,
+            error: Some("no such table: x".to_owned()),
+            applied_by: "host (pid 7)".to_owned(),
+            transactional: i16::from(transactional),
+        }
+    }
+
+    fn run(migrations: &[Migration], records: &[Record], rules: Rules) -> Result<Vec<u64>, Error> {
+        pending(
+            migrations,
+            Backend::Sqlite,
+            records,
+            rules,
+            "tidemark_migrations",
+        )
+        .map(|pending| pending.iter().map(|m| m.version()).collect())
+    }
+
+    fn three() -> Vec<Migration> {
+        set(&[
+            ("001_a.sql", "SELECT 1;"),
+            ("002_b.sql", "SELECT 2;"),
+            ("003_c.sql", "SELECT 3;"),
+        ])
+    }
+
+    #[test]
+    fn fresh_database_has_everything_pending_in_order() {
+        assert_eq!(run(&three(), &[], Rules::default()).unwrap(), [1, 2, 3]);
+    }
+
+    #[test]
+    fn applied_rows_are_not_pending_and_target_stops_early() {
+        let m = three();
+        let applied = [record(&m[0], RecordStatus::Applied, true)];
+        assert_eq!(run(&m, &applied, Rules::default()).unwrap(), [2, 3]);
+        assert_eq!(
+            run(
+                &m,
+                &applied,
+                Rules {
+                    target: Some(2),
+                    ..Rules::default()
+                }
+            )
+            .unwrap(),
+            [2]
+        );
+    }
+
+    #[test]
+    fn changed_checksum_is_refused_naming_both_sums() {
+        let m = three();
+        let mut row = record(&m[0], RecordStatus::Applied, true);
+        row.checksum = "0".repeat(64);
+        let error = run(&m, &[row], Rules::default()).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            format!(
+                "applied migration 001 `migrations/001_a.sql` changed since it was applied: \
+                 `tidemark_migrations` records checksum {}, the embedded file has {}; restore the \
+                 original file, or if the change is intended (a comment, say) accept it with \
+                 `repair`",
+                "0".repeat(64),
+                embedded_checksum(&m[0], Backend::Sqlite)
+            )
+        );
+    }
+
+    #[test]
+    fn versions_the_binary_lacks_are_refused_unless_ignored() {
+        let m = three();
+        let old = set(&[("001_a.sql", "SELECT 1;")]);
+        let rows = [
+            record(&m[0], RecordStatus::Applied, true),
+            record(&m[2], RecordStatus::Applied, true),
+        ];
+        let error = run(&old, &rows, Rules::default()).unwrap_err();
+        assert!(
+            matches!(&error, Error::MissingFromBinary { missing, .. } if missing[0].version == 3)
+        );
+        assert!(
+            error
+                .to_string()
+                .contains("records migration 3 `c` as applied"),
+            "{error}"
+        );
+        assert_eq!(
+            run(
+                &old,
+                &rows,
+                Rules {
+                    ignore_missing: true,
+                    ..Rules::default()
+                }
+            )
+            .unwrap(),
+            Vec::<u64>::new()
+        );
+    }
+
+    #[test]
+    fn older_pending_migration_is_refused_unless_allowed() {
+        let m = three();
+        let rows = [
+            record(&m[0], RecordStatus::Applied, true),
+            record(&m[2], RecordStatus::Applied, true),
+        ];
+        let error = run(&m, &rows, Rules::default()).unwrap_err();
+        assert!(matches!(&error, Error::OutOfOrder { pending, .. } if pending[0].version == 2));
+        assert_eq!(
+            run(
+                &m,
+                &rows,
+                Rules {
+                    allow_out_of_order: true,
+                    ..Rules::default()
+                }
+            )
+            .unwrap(),
+            [2]
+        );
+    }
+
+    #[test]
+    fn running_rows_are_refused_with_instructions() {
+        let m = three();
+        let error = run(
+            &m,
+            &[record(&m[0], RecordStatus::Running, false)],
+            Rules::default(),
+        )
+        .unwrap_err();
+        let message = error.to_string();
+        assert!(message.contains("never finished"), "{message}");
+        assert!(
+            message.contains("`mark_applied(1)`") && message.contains("`mark_unapplied(1)`"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn failed_rows_retry_only_when_rolled_back_and_changed() {
+        let m = three();
+        let failed = record(&m[0], RecordStatus::Failed, true);
+        assert!(matches!(
+            run(&m, std::slice::from_ref(&failed), Rules::default()),
+            Err(Error::FailedBefore { .. })
+        ));
+        let mut fixed = failed;
+        fixed.checksum = "0".repeat(64);
+        assert_eq!(run(&m, &[fixed], Rules::default()).unwrap(), [1, 2, 3]);
+        let partial = record(&m[0], RecordStatus::Failed, false);
+        assert!(matches!(
+            run(&m, &[partial], Rules::default()),
+            Err(Error::Unfinished { .. })
+        ));
+    }
+}

@@ -1,0 +1,164 @@
+//! What the runner needs from a connection, behind one object-safe trait, so the algorithm is
+//! written once for every backend. [`MigrationConnection`] is implemented for every diesel
+//! connection of a compiled-in backend: `PgConnection`, `MysqlConnection`,
+//! `SqliteConnection`, r2d2's pooled connections and diesel-async's `AsyncConnectionWrapper`.
+
+use diesel::connection::{Connection, LoadConnection, TransactionManager};
+use diesel::result::QueryResult;
+use tidemark_core::Backend;
+
+use super::record::{NewRecord, Record};
+
+/// The operations the runner sends to a database.
+pub trait Driver {
+    /// The backend behind the connection.
+    fn backend(&self) -> Backend;
+    /// Runs SQL that returns no rows (one or several statements).
+    fn batch(&mut self, sql: &str) -> QueryResult<()>;
+    /// Reads tracking rows.
+    fn load_records(&mut self, sql: &str) -> QueryResult<Vec<Record>>;
+    /// Inserts a tracking row with `sql` from `Dialect::insert_record`.
+    fn insert_record(&mut self, sql: &str, record: &NewRecord<'_>) -> QueryResult<()>;
+    /// Reads one nullable integer named `value`.
+    fn scalar(&mut self, sql: &str) -> QueryResult<Option<i64>>;
+    /// Reads nullable texts named `value`.
+    fn texts(&mut self, sql: &str) -> QueryResult<Vec<Option<String>>>;
+    /// Runs `work` in a transaction, committed when it returns `Ok`.
+    fn transaction(
+        &mut self,
+        work: &mut dyn FnMut(&mut dyn Driver) -> QueryResult<()>,
+    ) -> QueryResult<()>;
+    /// Whether the connection is inside a transaction.
+    fn in_transaction(&mut self) -> bool;
+}
+
+/// A diesel connection tidemark can migrate. Implemented for every connection whose backend
+/// is compiled in (features `postgres`, `mysql`, `sqlite`); not meant to be implemented
+/// elsewhere.
+pub trait MigrationConnection {
+    /// Runs `work` with the connection as a [`Driver`].
+    #[doc(hidden)]
+    fn with_driver<R>(&mut self, work: impl FnOnce(&mut dyn Driver) -> R) -> R;
+}
+
+/// A diesel backend tidemark supports.
+#[doc(hidden)]
+pub trait SupportedBackend: diesel::backend::Backend + Sized {
+    /// Wraps a connection of this backend as a [`Driver`].
+    fn with_driver<C, R>(conn: &mut C, work: impl FnOnce(&mut dyn Driver) -> R) -> R
+    where
+        C: Connection<Backend = Self> + LoadConnection;
+}
+
+impl<C> MigrationConnection for C
+where
+    C: Connection + LoadConnection,
+    C::Backend: SupportedBackend,
+{
+    fn with_driver<R>(&mut self, work: impl FnOnce(&mut dyn Driver) -> R) -> R {
+        <C::Backend as SupportedBackend>::with_driver(self, work)
+    }
+}
+
+/// A connection of backend `B` seen as a [`Driver`].
+struct DriverOf<'a, C, B> {
+    conn: &'a mut C,
+    backend: std::marker::PhantomData<B>,
+}
+
+fn in_transaction<C: Connection>(conn: &mut C) -> bool {
+    let status =
+        <C::TransactionManager as TransactionManager<C>>::transaction_manager_status_mut(conn);
+    // A connection whose transaction state is broken is treated as inside one: unusable.
+    status
+        .transaction_depth()
+        .map_or(true, |depth| depth.is_some())
+}
+
+macro_rules! driver_for {
+    ($feature:literal, $backend_type:ty, $backend:expr) => {
+        #[cfg(feature = $feature)]
+        impl SupportedBackend for $backend_type {
+            fn with_driver<C, R>(conn: &mut C, work: impl FnOnce(&mut dyn Driver) -> R) -> R
+            where
+                C: Connection<Backend = Self> + LoadConnection,
+            {
+                work(&mut DriverOf {
+                    conn,
+                    backend: std::marker::PhantomData::<$backend_type>,
+                })
+            }
+        }
+
+        #[cfg(feature = $feature)]
+        impl<C> Driver for DriverOf<'_, C, $backend_type>
+        where
+            C: Connection<Backend = $backend_type> + LoadConnection,
+        {
+            fn backend(&self) -> Backend {
+                $backend
+            }
+
+            fn batch(&mut self, sql: &str) -> QueryResult<()> {
+                self.conn.batch_execute(sql)
+            }
+
+            fn load_records(&mut self, sql: &str) -> QueryResult<Vec<Record>> {
+                use diesel::RunQueryDsl;
+                diesel::sql_query(sql).load(self.conn)
+            }
+
+            fn insert_record(&mut self, sql: &str, record: &NewRecord<'_>) -> QueryResult<()> {
+                use diesel::sql_types::{BigInt, Nullable, SmallInt, Text};
+                use diesel::RunQueryDsl;
+                diesel::sql_query(sql)
+                    .bind::<BigInt, _>(record.version)
+                    .bind::<Text, _>(record.name)
+                    .bind::<Text, _>(&record.checksum)
+                    .bind::<Text, _>(tidemark_core::ALGORITHM)
+                    .bind::<Text, _>(record.status.as_str())
+                    .bind::<Text, _>(&record.started_at)
+                    .bind::<Nullable<Text>, _>(record.finished_at.as_deref())
+                    .bind::<Nullable<BigInt>, _>(record.execution_ms)
+                    .bind::<Nullable<Text>, _>(record.error.as_deref())
+                    .bind::<Text, _>(record.applied_by)
+                    .bind::<SmallInt, _>(i16::from(record.transactional))
+                    .execute(self.conn)
+                    .map(drop)
+            }
+
+            fn scalar(&mut self, sql: &str) -> QueryResult<Option<i64>> {
+                use diesel::RunQueryDsl;
+                let rows: Vec<super::record::Scalar> = diesel::sql_query(sql).load(self.conn)?;
+                Ok(rows.into_iter().next().and_then(|row| row.value))
+            }
+
+            fn texts(&mut self, sql: &str) -> QueryResult<Vec<Option<String>>> {
+                use diesel::RunQueryDsl;
+                let rows: Vec<super::record::ScalarText> =
+                    diesel::sql_query(sql).load(self.conn)?;
+                Ok(rows.into_iter().map(|row| row.value).collect())
+            }
+
+            fn transaction(
+                &mut self,
+                work: &mut dyn FnMut(&mut dyn Driver) -> QueryResult<()>,
+            ) -> QueryResult<()> {
+                self.conn.transaction(|conn| {
+                    work(&mut DriverOf {
+                        conn,
+                        backend: std::marker::PhantomData::<$backend_type>,
+                    })
+                })
+            }
+
+            fn in_transaction(&mut self) -> bool {
+                in_transaction(self.conn)
+            }
+        }
+    };
+}
+
+driver_for!("postgres", diesel::pg::Pg, Backend::Postgres);
+driver_for!("mysql", diesel::mysql::Mysql, Backend::Mysql);
+driver_for!("sqlite", diesel::sqlite::Sqlite, Backend::Sqlite);

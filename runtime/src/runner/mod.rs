@@ -1,0 +1,577 @@
+//! The runner: applies, verifies and tracks migrations through a diesel connection.
+
+mod apply;
+mod assess;
+mod dialect;
+mod driver;
+mod lock;
+mod record;
+mod report;
+mod status;
+mod table;
+mod tables;
+
+use std::time::Duration;
+
+use tidemark_core::Migration;
+
+pub use driver::{MigrationConnection, SupportedBackend};
+pub use report::{MigrationStatus, Plan, PlannedMigration, Ran, Report, State, Status};
+pub use table::DEFAULT_TABLE;
+
+use self::apply::Context;
+use self::assess::{migration_ref, record_ref, Rules};
+use self::dialect::Dialect;
+use self::driver::Driver;
+use self::lock::LockGuard;
+use self::record::{NewRecord, Record, RecordStatus};
+use self::table::TableName;
+use crate::error::{Drift, Error, MigrationRef};
+use crate::Migrations;
+
+/// The default time to wait for another process's migration lock.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Applies and inspects migrations, with settings. Made by [`Migrations::runner`].
+///
+/// ```no_run
+/// # #[cfg(feature = "sqlite")] {
+/// # use diesel::Connection;
+/// static MIGRATIONS: tidemark::Migrations = tidemark::embed_migrations!("../migrations");
+///
+/// let mut conn = diesel::SqliteConnection::establish("app.db").unwrap();
+/// let report = MIGRATIONS
+///     .runner()
+///     .table("applied_migrations")
+///     .lock_timeout(std::time::Duration::from_secs(30))
+///     .run_pending(&mut conn)
+///     .unwrap();
+/// println!("{report}");
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Runner<'m> {
+    migrations: &'m Migrations,
+    table: String,
+    lock_timeout: Duration,
+    locking: bool,
+    rules: Rules,
+    applied_by: Option<String>,
+}
+
+/// What [`Runner::repair`] changed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Repair {
+    /// Applied migrations whose new checksums were accepted.
+    pub accepted: Vec<Drift>,
+    /// Failed rows that were cleared, so those migrations are pending again.
+    pub cleared: Vec<MigrationRef>,
+}
+
+/// The migrations [`Runner::baseline`] and [`Runner::baseline_from_diesel`] recorded.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Baseline {
+    /// Recorded as applied without running.
+    pub recorded: Vec<MigrationRef>,
+    /// Versions diesel_migrations had recorded that this binary does not embed.
+    pub unknown: Vec<String>,
+}
+
+impl Migrations {
+    /// A runner with the default settings, to change some before running.
+    pub fn runner(&self) -> Runner<'_> {
+        Runner {
+            migrations: self,
+            table: DEFAULT_TABLE.to_owned(),
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            locking: true,
+            rules: Rules::default(),
+            applied_by: None,
+        }
+    }
+
+    /// Applies every pending migration with the default settings; see [`Runner::run_pending`].
+    pub fn run_pending<C: MigrationConnection>(&self, conn: &mut C) -> Result<Report, Error> {
+        self.runner().run_pending(conn)
+    }
+}
+
+impl Runner<'_> {
+    /// The tracking table (default `tidemark_migrations`); `schema.table` is accepted.
+    pub fn table(mut self, name: impl Into<String>) -> Self {
+        self.table = name.into();
+        self
+    }
+
+    /// How long to wait for another process's lock (default 60 s).
+    pub fn lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// Whether to take the migration lock (default true). Turn it off only where one process
+    /// migrates, or where locks cannot work (PgBouncer in transaction pooling mode).
+    pub fn locking(mut self, locking: bool) -> Self {
+        self.locking = locking;
+        self
+    }
+
+    /// Apply pending migrations older than the newest applied one (default false: refuse).
+    pub fn allow_out_of_order(mut self, allow: bool) -> Self {
+        self.rules.allow_out_of_order = allow;
+        self
+    }
+
+    /// Go on when the database records migrations this binary does not embed (default false).
+    pub fn ignore_missing(mut self, ignore: bool) -> Self {
+        self.rules.ignore_missing = ignore;
+        self
+    }
+
+    /// Apply only up to and including `version`.
+    pub fn target(mut self, version: u64) -> Self {
+        self.rules.target = Some(version);
+        self
+    }
+
+    /// Who is recorded as applying (default: the host name and process id).
+    pub fn applied_by(mut self, who: impl Into<String>) -> Self {
+        self.applied_by = Some(who.into());
+        self
+    }
+
+    /// Applies every pending migration, in version order, each in its own transaction.
+    ///
+    /// When nothing is pending and every checksum matches, this is one query and takes no
+    /// lock. Otherwise it takes the lock, creates the tracking table if missing, reads the
+    /// state again, refuses if anything is wrong (see [`Error`]), and applies.
+    pub fn run_pending<C: MigrationConnection>(&self, conn: &mut C) -> Result<Report, Error> {
+        conn.with_driver(|driver| {
+            let dialect = self.prepare(driver)?;
+            if let Ok(records) = driver.load_records(&dialect.select_records()) {
+                let pending = assess::pending(
+                    self.migrations.as_slice(),
+                    dialect.backend(),
+                    &records,
+                    self.rules,
+                    dialect.table(),
+                );
+                if pending.is_ok_and(|pending| pending.is_empty()) {
+                    return Ok(Report::default());
+                }
+            }
+            let mut guard = self.lock(driver, &dialect)?;
+            let records = tables::read(guard.driver(), &dialect)?;
+            let pending = assess::pending(
+                self.migrations.as_slice(),
+                dialect.backend(),
+                &records,
+                self.rules,
+                dialect.table(),
+            )?;
+            let mut report = Report {
+                migrations: Vec::new(),
+                lock_wait: Some(guard.waited()),
+            };
+            let applied_by = self.who();
+            let ctx = Context {
+                dialect: &dialect,
+                applied_by: &applied_by,
+            };
+            for migration in pending {
+                report
+                    .migrations
+                    .push(apply::apply(guard.driver(), &ctx, migration)?);
+            }
+            Ok(report)
+        })
+    }
+
+    /// The state of every migration, embedded or recorded. Changes nothing.
+    pub fn status<C: MigrationConnection>(&self, conn: &mut C) -> Result<Status, Error> {
+        conn.with_driver(|driver| {
+            let dialect = self.prepare(driver)?;
+            let records = tables::read_if_exists(driver, &dialect)?;
+            Ok(status::build(
+                self.migrations.as_slice(),
+                dialect.backend(),
+                &records,
+                dialect.table(),
+            ))
+        })
+    }
+
+    /// The exact SQL [`run_pending`](Self::run_pending) would run, in order, or the error it
+    /// would refuse with. Changes nothing and takes no lock.
+    pub fn plan<C: MigrationConnection>(&self, conn: &mut C) -> Result<Plan, Error> {
+        conn.with_driver(|driver| {
+            let dialect = self.prepare(driver)?;
+            let records = tables::read_if_exists(driver, &dialect)?;
+            let backend = dialect.backend();
+            let pending = assess::pending(
+                self.migrations.as_slice(),
+                backend,
+                &records,
+                self.rules,
+                dialect.table(),
+            )?;
+            let migrations = pending
+                .into_iter()
+                .map(|migration| {
+                    let script = migration
+                        .up()
+                        .for_backend(backend)
+                        .expect("every migration has an up script");
+                    PlannedMigration {
+                        version: migration.version(),
+                        version_text: migration.version_text().to_owned(),
+                        name: migration.name().to_owned(),
+                        file: script.path().to_owned(),
+                        transactional: apply::is_transactional(script, backend),
+                        statements: apply::batches(script, backend)
+                            .into_iter()
+                            .map(str::to_owned)
+                            .collect(),
+                    }
+                })
+                .collect();
+            Ok(Plan { migrations })
+        })
+    }
+
+    /// Reverts the newest applied migration with its down script.
+    pub fn revert_last<C: MigrationConnection>(&self, conn: &mut C) -> Result<Report, Error> {
+        self.revert(conn, RevertUntil::Count(1))
+    }
+
+    /// Reverts, newest first, every applied migration newer than `version` (0 reverts all).
+    pub fn revert_to<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+        version: u64,
+    ) -> Result<Report, Error> {
+        if version != 0 {
+            self.embedded(version)?;
+        }
+        self.revert(conn, RevertUntil::Version(version))
+    }
+
+    /// Records `version` as applied without running it (manual recovery).
+    pub fn mark_applied<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+        version: u64,
+    ) -> Result<(), Error> {
+        let migration = self.embedded(version)?;
+        self.locked(conn, |driver, ctx, _| {
+            let record = manual_record(ctx, migration);
+            apply::write_record(driver, ctx, &record).map_err(|cause| {
+                lock::database("record a migration as applied", ctx.dialect, cause)
+            })
+        })
+    }
+
+    /// Removes the row of `version`, so the migration is pending again (manual recovery).
+    pub fn mark_unapplied<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+        version: u64,
+    ) -> Result<(), Error> {
+        let embedded = self.migrations.get(version);
+        self.locked(conn, |driver, ctx, records| {
+            let Some(record) = records.iter().find(|r| r.version() == version) else {
+                return Err(match embedded {
+                    Some(migration) => Error::NotRecorded {
+                        migration: Box::new(migration_ref(migration)),
+                        table: ctx.dialect.table().to_owned(),
+                    },
+                    None => self.unknown(version),
+                });
+            };
+            driver
+                .batch(&ctx.dialect.delete_record(record.version))
+                .map_err(|cause| lock::database("delete a migration's row", ctx.dialect, cause))
+        })
+    }
+
+    /// Accepts the embedded checksums of applied migrations whose files changed, and clears
+    /// failed rows so those migrations are pending again.
+    pub fn repair<C: MigrationConnection>(&self, conn: &mut C) -> Result<Repair, Error> {
+        let backend_checksum = |migration: &Migration, ctx: &Context<'_>| {
+            assess::embedded_checksum(migration, ctx.dialect.backend())
+        };
+        self.locked(conn, |driver, ctx, records| {
+            let mut repair = Repair::default();
+            for record in records {
+                let migration = self.migrations.get(record.version());
+                let failed =
+                    |cause| lock::database("repair the tracking table", ctx.dialect, cause);
+                match (record.status(), migration) {
+                    (RecordStatus::Failed, _) => {
+                        driver
+                            .batch(&ctx.dialect.delete_record(record.version))
+                            .map_err(failed)?;
+                        repair.cleared.push(record_ref(record, migration));
+                    }
+                    (RecordStatus::Applied, Some(migration)) => {
+                        let embedded = backend_checksum(migration, ctx);
+                        if record.checksum != embedded
+                            || record.checksum_algorithm != tidemark_core::ALGORITHM
+                        {
+                            let mut updated = kept_record(ctx, record, migration);
+                            updated.checksum = embedded.clone();
+                            apply::write_record(driver, ctx, &updated).map_err(failed)?;
+                            repair.accepted.push(Drift {
+                                migration: migration_ref(migration),
+                                stored: record.checksum.clone(),
+                                embedded,
+                            });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Ok(repair)
+        })
+    }
+
+    /// Records every embedded migration up to and including `version` as applied without
+    /// running it: adopts a database whose schema already has them.
+    pub fn baseline<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+        version: u64,
+    ) -> Result<Baseline, Error> {
+        self.embedded(version)?;
+        self.locked(conn, |driver, ctx, records| {
+            let adopt = |m: &Migration| m.version() <= version;
+            record_baseline(driver, ctx, self.migrations.as_slice(), records, adopt)
+        })
+    }
+
+    /// Records as applied every embedded migration that diesel_migrations recorded in
+    /// `__diesel_schema_migrations`, to move a database from diesel_migrations to tidemark.
+    pub fn baseline_from_diesel<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+    ) -> Result<Baseline, Error> {
+        self.locked(conn, |driver, ctx, records| {
+            let exists = driver
+                .scalar(&ctx.dialect.diesel_table_exists())
+                .map_err(|cause| lock::database("look for diesel's table", ctx.dialect, cause))?;
+            if exists != Some(1) {
+                return Err(Error::NoDieselTable);
+            }
+            let versions = driver
+                .texts(ctx.dialect.select_diesel_versions())
+                .map_err(|cause| {
+                    lock::database("read `__diesel_schema_migrations`", ctx.dialect, cause)
+                })?;
+            let diesel: Vec<(String, Option<u64>)> = versions
+                .into_iter()
+                .flatten()
+                .map(|text| {
+                    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+                    let value = digits.parse().ok();
+                    (text, value)
+                })
+                .collect();
+            let adopt = |m: &Migration| diesel.iter().any(|(_, v)| *v == Some(m.version()));
+            let mut baseline =
+                record_baseline(driver, ctx, self.migrations.as_slice(), records, adopt)?;
+            baseline.unknown = diesel
+                .into_iter()
+                .filter(|(_, v)| v.and_then(|v| self.migrations.get(v)).is_none())
+                .map(|(text, _)| text)
+                .collect();
+            Ok(baseline)
+        })
+    }
+
+    /// Checks the settings and the connection; returns the SQL dialect to use.
+    fn prepare(&self, driver: &mut dyn Driver) -> Result<Dialect, Error> {
+        let table = TableName::parse(&self.table)?;
+        if let Some(target) = self.rules.target {
+            self.embedded(target)?;
+        }
+        self.migrations.check_embed_is_current()?;
+        if driver.in_transaction() {
+            return Err(Error::InTransaction);
+        }
+        Ok(Dialect::new(driver.backend(), &table))
+    }
+
+    /// Takes the lock and makes sure the tracking table exists.
+    fn lock<'d>(
+        &self,
+        driver: &'d mut dyn Driver,
+        dialect: &Dialect,
+    ) -> Result<LockGuard<'d>, Error> {
+        let mut guard = LockGuard::acquire(driver, dialect, self.lock_timeout, self.locking)?;
+        tables::ensure(guard.driver(), dialect)?;
+        Ok(guard)
+    }
+
+    /// Runs `work` under the lock with the tracking rows read under it.
+    fn locked<C, T>(
+        &self,
+        conn: &mut C,
+        work: impl FnOnce(&mut dyn Driver, &Context<'_>, &[Record]) -> Result<T, Error>,
+    ) -> Result<T, Error>
+    where
+        C: MigrationConnection,
+    {
+        conn.with_driver(|driver| {
+            let dialect = self.prepare(driver)?;
+            let mut guard = self.lock(driver, &dialect)?;
+            let records = tables::read(guard.driver(), &dialect)?;
+            let applied_by = self.who();
+            let ctx = Context {
+                dialect: &dialect,
+                applied_by: &applied_by,
+            };
+            work(guard.driver(), &ctx, &records)
+        })
+    }
+
+    fn revert<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+        until: RevertUntil,
+    ) -> Result<Report, Error> {
+        self.locked(conn, |driver, ctx, records| {
+            assess::refuse_unfinished(
+                records,
+                self.migrations.as_slice(),
+                ctx.dialect.backend(),
+                ctx.dialect.table(),
+            )?;
+            let mut applied: Vec<&Record> = records
+                .iter()
+                .filter(|r| r.status() == RecordStatus::Applied)
+                .collect();
+            applied.sort_by_key(|r| std::cmp::Reverse(r.version));
+            let chosen: Vec<&Record> = match until {
+                RevertUntil::Count(count) => applied.into_iter().take(count).collect(),
+                RevertUntil::Version(version) => applied
+                    .into_iter()
+                    .filter(|r| r.version() > version)
+                    .collect(),
+            };
+            let mut report = Report::default();
+            for record in chosen {
+                let Some(migration) = self.migrations.get(record.version()) else {
+                    let missing = vec![record_ref(record, None)];
+                    return Err(Error::MissingFromBinary {
+                        missing,
+                        table: ctx.dialect.table().to_owned(),
+                    });
+                };
+                assess::refuse_drift(
+                    std::slice::from_ref(record),
+                    self.migrations.as_slice(),
+                    ctx.dialect.backend(),
+                    ctx.dialect.table(),
+                )?;
+                report
+                    .migrations
+                    .push(apply::revert(driver, ctx, migration, record)?);
+            }
+            Ok(report)
+        })
+    }
+
+    fn embedded(&self, version: u64) -> Result<&Migration, Error> {
+        self.migrations
+            .get(version)
+            .ok_or_else(|| self.unknown(version))
+    }
+
+    fn unknown(&self, version: u64) -> Error {
+        let versions: Vec<&str> = self
+            .migrations
+            .iter()
+            .map(Migration::version_text)
+            .collect();
+        let embedded = match versions.as_slice() {
+            [] => "none".to_owned(),
+            [only] => (*only).to_owned(),
+            [first, .., last] => format!("{first} to {last}"),
+        };
+        Error::UnknownVersion { version, embedded }
+    }
+
+    fn who(&self) -> String {
+        self.applied_by.clone().unwrap_or_else(|| {
+            let host = gethostname::gethostname().to_string_lossy().into_owned();
+            format!("{host} (pid {})", std::process::id())
+        })
+    }
+}
+
+/// How far a revert goes.
+#[derive(Clone, Copy)]
+enum RevertUntil {
+    Count(usize),
+    Version(u64),
+}
+
+/// A row for a migration recorded by hand or by a baseline: applied now, nothing ran.
+fn manual_record<'m>(ctx: &Context<'_>, migration: &'m Migration) -> NewRecord<'m> {
+    let now = ctx.dialect.timestamp_value(&apply::now());
+    NewRecord {
+        version: migration.version() as i64,
+        name: migration.name(),
+        checksum: assess::embedded_checksum(migration, ctx.dialect.backend()),
+        status: RecordStatus::Applied,
+        started_at: now.clone(),
+        finished_at: Some(now),
+        execution_ms: None,
+        error: None,
+        applied_by: "",
+        transactional: true,
+    }
+}
+
+/// A copy of an existing row, to rewrite with one field changed.
+fn kept_record<'m>(
+    ctx: &Context<'_>,
+    record: &'m Record,
+    migration: &'m Migration,
+) -> NewRecord<'m> {
+    NewRecord {
+        version: record.version,
+        name: migration.name(),
+        checksum: record.checksum.clone(),
+        status: record.status(),
+        started_at: ctx.dialect.timestamp_value(&record.started_at),
+        finished_at: record
+            .finished_at
+            .as_deref()
+            .map(|t| ctx.dialect.timestamp_value(t)),
+        execution_ms: record.execution_ms,
+        error: record.error.clone(),
+        applied_by: &record.applied_by,
+        transactional: record.transactional != 0,
+    }
+}
+
+fn record_baseline(
+    driver: &mut dyn Driver,
+    ctx: &Context<'_>,
+    migrations: &[Migration],
+    records: &[Record],
+    adopt: impl Fn(&Migration) -> bool,
+) -> Result<Baseline, Error> {
+    let mut baseline = Baseline::default();
+    for migration in migrations.iter().filter(|m| adopt(m)) {
+        if records.iter().any(|r| r.version() == migration.version()) {
+            continue;
+        }
+        let record = manual_record(ctx, migration);
+        apply::write_record(driver, ctx, &record)
+            .map_err(|cause| lock::database("record a baseline", ctx.dialect, cause))?;
+        baseline.recorded.push(migration_ref(migration));
+    }
+    Ok(baseline)
+}

@@ -1,0 +1,119 @@
+//! One row of the tracking table.
+
+use diesel::sql_types::{BigInt, Nullable, SmallInt, Text};
+use diesel::QueryableByName;
+
+/// The state a tracking row records.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RecordStatus {
+    /// Applied and committed.
+    Applied,
+    /// Failed; see the row's error text.
+    Failed,
+    /// Started outside a transaction and not finished (yet, or ever).
+    Running,
+}
+
+impl RecordStatus {
+    /// The text stored in the `status` column.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordStatus::Applied => "applied",
+            RecordStatus::Failed => "failed",
+            RecordStatus::Running => "running",
+        }
+    }
+
+    fn parse(text: &str) -> Option<RecordStatus> {
+        [
+            RecordStatus::Applied,
+            RecordStatus::Failed,
+            RecordStatus::Running,
+        ]
+        .into_iter()
+        .find(|status| status.as_str() == text)
+    }
+}
+
+/// A tracking row as read back; timestamps are RFC 3339 UTC text.
+#[derive(Clone, Debug, PartialEq, Eq, QueryableByName)]
+pub struct Record {
+    #[diesel(sql_type = BigInt)]
+    pub version: i64,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Text)]
+    pub checksum: String,
+    #[diesel(sql_type = Text)]
+    pub checksum_algorithm: String,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = Text)]
+    pub started_at: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub finished_at: Option<String>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub execution_ms: Option<i64>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub error: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub applied_by: String,
+    #[diesel(sql_type = SmallInt)]
+    pub transactional: i16,
+}
+
+impl Record {
+    /// The row's status; an unknown text reads as `running`, the state that refuses to go on.
+    pub fn status(&self) -> RecordStatus {
+        RecordStatus::parse(&self.status).unwrap_or(RecordStatus::Running)
+    }
+
+    /// The version as an unsigned number (versions are never negative).
+    pub fn version(&self) -> u64 {
+        self.version as u64
+    }
+}
+
+/// The values of a row to write, bound in the order of [`COLUMNS`].
+#[derive(Clone, Debug)]
+pub struct NewRecord<'a> {
+    pub version: i64,
+    pub name: &'a str,
+    pub checksum: String,
+    pub status: RecordStatus,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub execution_ms: Option<i64>,
+    pub error: Option<String>,
+    pub applied_by: &'a str,
+    pub transactional: bool,
+}
+
+/// The tracking table's columns, in the order rows are written and read.
+pub const COLUMNS: [&str; 11] = [
+    "version",
+    "name",
+    "checksum",
+    "checksum_algorithm",
+    "status",
+    "started_at",
+    "finished_at",
+    "execution_ms",
+    "error",
+    "applied_by",
+    "transactional",
+];
+
+/// A one-column result, for lock calls and the layout number.
+#[derive(QueryableByName)]
+pub struct Scalar {
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub value: Option<i64>,
+}
+
+/// A one-column text result, for a lock holder's description.
+#[derive(QueryableByName)]
+pub struct ScalarText {
+    #[diesel(sql_type = Nullable<Text>)]
+    pub value: Option<String>,
+}

@@ -1,0 +1,209 @@
+//! What the operations return: the report of a run, the status of every migration, the plan.
+
+use std::fmt;
+use std::time::Duration;
+
+/// One migration that ran (forward or back), and how long it took.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ran {
+    /// The version, e.g. 24.
+    pub version: u64,
+    /// The version as written, e.g. `024`.
+    pub version_text: String,
+    /// The name, e.g. `add_codec`.
+    pub name: String,
+    /// How long its SQL and tracking row took.
+    pub duration: Duration,
+}
+
+impl fmt::Display for Ran {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{} {} ({} ms)",
+            self.version_text,
+            self.name,
+            self.duration.as_millis()
+        )
+    }
+}
+
+/// What a run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    /// The migrations applied (or, for a revert, reverted), in the order they ran.
+    pub migrations: Vec<Ran>,
+    /// How long the run waited for the lock; `None` when it took none (nothing to do).
+    pub lock_wait: Option<Duration>,
+}
+
+impl Report {
+    /// Whether nothing ran.
+    pub fn is_empty(&self) -> bool {
+        self.migrations.is_empty()
+    }
+}
+
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.migrations.len() {
+            0 => f.write_str("nothing to do"),
+            count => {
+                let total: Duration = self.migrations.iter().map(|ran| ran.duration).sum();
+                write!(
+                    f,
+                    "{count} migration{} in {} ms:",
+                    plural(count),
+                    total.as_millis()
+                )?;
+                self.migrations
+                    .iter()
+                    .try_for_each(|ran| write!(f, "\n  {ran}"))
+            }
+        }
+    }
+}
+
+fn plural(count: usize) -> &'static str {
+    if count == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+/// The state of one migration, from the embedded set and the tracking table together.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum State {
+    /// Applied, and the file is unchanged.
+    Applied,
+    /// Not applied yet.
+    Pending,
+    /// Failed on its last run.
+    Failed,
+    /// Started outside a transaction and never finished.
+    Running,
+    /// Applied, but the embedded file changed since.
+    Drifted,
+    /// Recorded as applied, but not embedded in this binary.
+    MissingFromBinary,
+}
+
+impl State {
+    /// The state's name as shown by `status` and in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Applied => "applied",
+            State::Pending => "pending",
+            State::Failed => "failed",
+            State::Running => "running",
+            State::Drifted => "drifted",
+            State::MissingFromBinary => "missing from binary",
+        }
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One line of [`Status`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MigrationStatus {
+    /// The version.
+    pub version: u64,
+    /// The version as written (the bare number when not embedded).
+    pub version_text: String,
+    /// The name.
+    pub name: String,
+    /// The file or directory, when embedded.
+    pub file: Option<String>,
+    /// The state.
+    pub state: State,
+    /// When it was applied (finished), RFC 3339 UTC.
+    pub applied_at: Option<String>,
+    /// How long it took, in milliseconds.
+    pub execution_ms: Option<i64>,
+    /// Who applied it (host and process).
+    pub applied_by: Option<String>,
+    /// The checksum in the tracking table.
+    pub stored_checksum: Option<String>,
+    /// The checksum of the embedded script for this backend.
+    pub embedded_checksum: Option<String>,
+    /// The error of a failed run.
+    pub error: Option<String>,
+}
+
+/// Every migration, embedded or recorded, in version order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Status {
+    /// The tracking table.
+    pub table: String,
+    /// One line per version.
+    pub migrations: Vec<MigrationStatus>,
+}
+
+impl Status {
+    /// How many migrations are in `state`.
+    pub fn count(&self, state: State) -> usize {
+        self.migrations.iter().filter(|m| m.state == state).count()
+    }
+
+    /// Whether every migration is applied and unchanged.
+    pub fn is_up_to_date(&self) -> bool {
+        self.migrations.iter().all(|m| m.state == State::Applied)
+    }
+}
+
+/// One migration `run_pending` would apply, with the exact SQL it would send.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlannedMigration {
+    /// The version.
+    pub version: u64,
+    /// The version as written.
+    pub version_text: String,
+    /// The name.
+    pub name: String,
+    /// The script that would run, e.g. `migrations/024_add_codec/up.postgres.sql`.
+    pub file: String,
+    /// Whether it runs in a transaction with its tracking row.
+    pub transactional: bool,
+    /// The SQL, in the order it is sent: one batch, or one statement at a time.
+    pub statements: Vec<String>,
+}
+
+/// What `run_pending` would do, in order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// The migrations, in the order they would run.
+    pub migrations: Vec<PlannedMigration>,
+}
+
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.migrations.is_empty() {
+            return f.write_str("-- nothing to do\n");
+        }
+        for planned in &self.migrations {
+            let how = if planned.transactional {
+                "in a transaction"
+            } else {
+                "outside a transaction"
+            };
+            writeln!(
+                f,
+                "-- {} {} ({}), {how}",
+                planned.version_text, planned.name, planned.file
+            )?;
+            for statement in &planned.statements {
+                let statement = statement.trim_end();
+                let end = if statement.ends_with(';') { "" } else { ";" };
+                writeln!(f, "{statement}{end}")?;
+            }
+            writeln!(f)?;
+        }
+        Ok(())
+    }
+}
