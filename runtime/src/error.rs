@@ -140,9 +140,9 @@ pub enum Error {
 
     /// A migration that ran outside a transaction never finished, or failed part-way.
     #[error(
-        "migration {migration} {what} in `{table}`{}, so it may be partly applied; check the \
-         schema, then record it with `mark_applied({version})` if it is complete, or undo what \
-         it did and `mark_unapplied({version})`",
+        "migration {migration} {what} (recorded in `{table}`){}, so it may be partly applied; \
+         check the schema, then record it with `mark_applied({version})` if it is complete, or \
+         undo what it did and `mark_unapplied({version})`",
         detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default(),
         version = migration.version
     )]

@@ -273,9 +273,12 @@ impl Dialect {
         }
     }
 
-    /// SQLite: takes an exclusive lock on the whole database that outlasts transactions.
+    /// SQLite: takes an exclusive lock on the whole database that outlasts transactions. It
+    /// waits in the normal locking mode, where a waiter holds no lock between tries, and
+    /// switches to the exclusive mode only once it holds the lock: a waiter already in the
+    /// exclusive mode would keep a shared lock that stops the holder from committing.
     pub fn sqlite_lock(&self, timeout_ms: u128) -> String {
-        format!("PRAGMA busy_timeout = {timeout_ms}; PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE; COMMIT;")
+        format!("PRAGMA busy_timeout = {timeout_ms}; BEGIN EXCLUSIVE; PRAGMA locking_mode = EXCLUSIVE; COMMIT;")
     }
 
     /// SQLite: the busy timeout in force, as `value`, to restore after the run.

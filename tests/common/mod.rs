@@ -1,0 +1,288 @@
+//! Databases for the backend tests: each test gets its own database (PostgreSQL, MariaDB) or
+//! file (SQLite), dropped when the test ends, so tests run in parallel and re-run cleanly.
+//! PostgreSQL and MariaDB come from `TIDEMARK_TEST_POSTGRES_URL` and
+//! `TIDEMARK_TEST_MYSQL_URL`; when one is unset its tests say loudly that they skipped.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use diesel::connection::{Connection, LoadConnection, SimpleConnection};
+use diesel::sql_types::{BigInt, Nullable, Text};
+use diesel::{QueryableByName, RunQueryDsl};
+
+/// A connection the tests can query, for each backend.
+pub trait TestConnection:
+    Connection + LoadConnection + tidemark::MigrationConnection + Inspect + Send + Sized + 'static
+{
+    /// The environment variable with the server's URL; `None` for SQLite.
+    const URL_VARIABLE: Option<&'static str>;
+    /// The backend.
+    const BACKEND: tidemark::Backend;
+    /// Creates database `name` through a connection to the server's URL.
+    fn create_database(server_url: &str, name: &str);
+    /// Drops database `name`.
+    fn drop_database(server_url: &str, name: &str);
+}
+
+#[cfg(feature = "postgres")]
+impl TestConnection for diesel::PgConnection {
+    const URL_VARIABLE: Option<&'static str> = Some("TIDEMARK_TEST_POSTGRES_URL");
+    const BACKEND: tidemark::Backend = tidemark::Backend::Postgres;
+    fn create_database(server_url: &str, name: &str) {
+        let mut admin = Self::establish(server_url).expect("connect to TIDEMARK_TEST_POSTGRES_URL");
+        admin
+            .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+            .unwrap();
+    }
+    fn drop_database(server_url: &str, name: &str) {
+        if let Ok(mut admin) = Self::establish(server_url) {
+            let _ =
+                admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+        }
+    }
+}
+
+#[cfg(feature = "mysql")]
+impl TestConnection for diesel::MysqlConnection {
+    const URL_VARIABLE: Option<&'static str> = Some("TIDEMARK_TEST_MYSQL_URL");
+    const BACKEND: tidemark::Backend = tidemark::Backend::Mysql;
+    fn create_database(server_url: &str, name: &str) {
+        let mut admin = Self::establish(server_url).expect("connect to TIDEMARK_TEST_MYSQL_URL");
+        admin
+            .batch_execute(&format!("CREATE DATABASE `{name}`"))
+            .unwrap();
+    }
+    fn drop_database(server_url: &str, name: &str) {
+        if let Ok(mut admin) = Self::establish(server_url) {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS `{name}`"));
+        }
+    }
+}
+
+#[cfg(feature = "sqlite")]
+impl TestConnection for diesel::SqliteConnection {
+    const URL_VARIABLE: Option<&'static str> = None;
+    const BACKEND: tidemark::Backend = tidemark::Backend::Sqlite;
+    fn create_database(_: &str, _: &str) {}
+    fn drop_database(_: &str, _: &str) {}
+}
+
+/// A database of its own for one test.
+pub struct TestDb<C: TestConnection> {
+    /// The URL to connect to.
+    pub url: String,
+    /// The database's name (the file name for SQLite).
+    pub name: String,
+    server_url: String,
+    _dir: Option<tempfile::TempDir>,
+    _connection: std::marker::PhantomData<C>,
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+impl<C: TestConnection> TestDb<C> {
+    /// A fresh database, or `None` (after saying so loudly) when the server's URL is unset.
+    pub fn new() -> Option<TestDb<C>> {
+        let name = format!(
+            "tidemark_test_{}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .subsec_nanos()
+        );
+        let Some(variable) = C::URL_VARIABLE else {
+            let dir = tempfile::tempdir().unwrap();
+            let url = dir
+                .path()
+                .join(format!("{name}.db"))
+                .to_string_lossy()
+                .into_owned();
+            return Some(TestDb {
+                url,
+                name,
+                server_url: String::new(),
+                _dir: Some(dir),
+                _connection: Default::default(),
+            });
+        };
+        let Ok(server_url) = std::env::var(variable) else {
+            eprintln!(
+                "\n!!! SKIPPED: {variable} is not set, so this {:?} test did not run !!!\n",
+                C::BACKEND
+            );
+            return None;
+        };
+        C::create_database(&server_url, &name);
+        let url = match server_url.rsplit_once('/') {
+            Some((server, _)) => format!("{server}/{name}"),
+            None => panic!("{variable} must end with /<database>"),
+        };
+        Some(TestDb {
+            url,
+            name,
+            server_url,
+            _dir: None,
+            _connection: Default::default(),
+        })
+    }
+
+    /// A new connection to the test's database.
+    pub fn connect(&self) -> C {
+        C::establish(&self.url).unwrap_or_else(|e| panic!("connect to {}: {e}", self.url))
+    }
+}
+
+impl<C: TestConnection> Drop for TestDb<C> {
+    fn drop(&mut self) {
+        if C::URL_VARIABLE.is_some() {
+            C::drop_database(&self.server_url, &self.name);
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// One tracking row, as the tests read it.
+#[derive(QueryableByName, Debug)]
+pub struct Row {
+    #[diesel(sql_type = BigInt)]
+    pub version: i64,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Text)]
+    pub checksum: String,
+    #[diesel(sql_type = Text)]
+    pub checksum_algorithm: String,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub error: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub applied_by: String,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub execution_ms: Option<i64>,
+}
+
+/// Queries the tests make of a database, whatever its backend.
+pub trait Inspect {
+    /// The number a `SELECT ... AS n` returns (cast it to this backend's 64-bit integer).
+    fn count(&mut self, sql: &str) -> i64;
+    /// Whether `table` exists in the connection's database.
+    fn table_exists(&mut self, table: &str) -> bool;
+    /// The tracking rows of `table`, oldest first.
+    fn rows(&mut self, table: &str) -> Vec<Row>;
+    /// Runs SQL, panicking on error.
+    fn run(&mut self, sql: &str);
+}
+
+macro_rules! inspect_for {
+    ($feature:literal, $conn:ty, $exists:literal, $quote:literal) => {
+        #[cfg(feature = $feature)]
+        impl Inspect for $conn {
+            fn count(&mut self, sql: &str) -> i64 {
+                let rows: Vec<Count> = diesel::sql_query(sql).load(self).unwrap_or_else(|e| panic!("{sql}: {e}"));
+                rows[0].n
+            }
+            fn table_exists(&mut self, table: &str) -> bool {
+                self.count(&format!($exists, table)) == 1
+            }
+            fn rows(&mut self, table: &str) -> Vec<Row> {
+                let sql = format!(
+                    "SELECT version, name, checksum, checksum_algorithm, status, error, applied_by, execution_ms \
+                     FROM {} ORDER BY version",
+                    format!($quote, table)
+                );
+                diesel::sql_query(&sql).load(self).unwrap_or_else(|e| panic!("{sql}: {e}"))
+            }
+            fn run(&mut self, sql: &str) {
+                self.batch_execute(sql).unwrap_or_else(|e| panic!("{sql}: {e}"))
+            }
+        }
+    };
+}
+
+inspect_for!(
+    "postgres",
+    diesel::PgConnection,
+    "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM pg_tables WHERE schemaname = current_schema() AND tablename = '{}'",
+    "\"{}\""
+);
+inspect_for!(
+    "mysql",
+    diesel::MysqlConnection,
+    "SELECT CAST(COUNT(*) AS SIGNED) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{}'",
+    "`{}`"
+);
+inspect_for!(
+    "sqlite",
+    diesel::SqliteConnection,
+    "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM sqlite_master WHERE type = 'table' AND name = '{}'",
+    "\"{}\""
+);
+
+/// The 64-bit integer type of `CAST(... AS ...)` on this backend.
+pub fn int64<C: TestConnection>() -> &'static str {
+    match C::BACKEND {
+        tidemark::Backend::Mysql => "SIGNED",
+        _ => "BIGINT",
+    }
+}
+
+/// A migration set read from a temporary folder holding `files`.
+pub fn set(files: &[(&str, &str)]) -> tidemark::Migrations {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, sql) in files {
+        let path = dir.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, sql).unwrap();
+    }
+    tidemark::Migrations::from_folder(dir.path(), "migrations").unwrap()
+}
+
+/// A migration set embedded from `tests/fixtures/<folder>`, read at run time.
+pub fn fixture(folder: &str) -> tidemark::Migrations {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(folder);
+    tidemark::Migrations::from_folder(dir, &format!("tests/fixtures/{folder}")).unwrap()
+}
+
+/// Defines each test once per compiled-in backend: `mod sqlite`, `mod postgres`, `mod mysql`,
+/// with `Conn` the backend's connection type and `$db` its [`TestDb`].
+#[macro_export]
+macro_rules! on_every_backend {
+    ($(fn $name:ident($db:ident) $body:block)*) => {
+        #[cfg(feature = "sqlite")]
+        mod sqlite {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(dead_code)]
+            type Conn = diesel::SqliteConnection;
+            $(#[test] fn $name() { let Some($db) = common::TestDb::<Conn>::new() else { return }; $body })*
+        }
+        #[cfg(feature = "postgres")]
+        mod postgres {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(dead_code)]
+            type Conn = diesel::PgConnection;
+            $(#[test] fn $name() { let Some($db) = common::TestDb::<Conn>::new() else { return }; $body })*
+        }
+        #[cfg(feature = "mysql")]
+        mod mysql {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(dead_code)]
+            type Conn = diesel::MysqlConnection;
+            $(#[test] fn $name() { let Some($db) = common::TestDb::<Conn>::new() else { return }; $body })*
+        }
+    };
+}
