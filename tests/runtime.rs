@@ -236,6 +236,12 @@ on_every_backend! {
         ]);
         let error = merged.run_pending(&mut conn).unwrap_err();
         assert!(matches!(&error, Error::OutOfOrder { pending, .. } if pending[0].version == 2), "{error}");
+        assert_eq!(
+            error.to_string(),
+            "migration 002 `migrations/002_b.sql` is pending but older than 003 `migrations/003_c.sql`, the newest \
+             applied migration in `tidemark_migrations`; renumber it after it, or set `allow_out_of_order(true)` to \
+             apply it anyway"
+        );
         assert!(!conn.table_exists("b"));
         assert_eq!(merged.runner().allow_out_of_order(true).run_pending(&mut conn).unwrap().migrations.len(), 1);
         assert!(conn.table_exists("b"));
@@ -321,6 +327,26 @@ on_every_backend! {
         assert_eq!(adopted.unknown, ["20240101000000"]);
         let status = migrations.runner().status(&mut conn).unwrap();
         assert_eq!(status.migrations.iter().map(|m| m.state).collect::<Vec<_>>(), [State::Applied, State::Applied, State::Pending]);
+    }
+
+    fn a_tracking_table_from_a_newer_release_is_refused(db) {
+        let mut conn = db.connect();
+        let migrations = fixture("runtime/basic");
+        migrations.runner().target(1).run_pending(&mut conn).unwrap();
+        conn.run("UPDATE tidemark_migrations_layout SET layout = 2");
+        let error = migrations.run_pending(&mut conn).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "tracking table `tidemark_migrations` has layout 2, newer than the 1 this release of tidemark knows; upgrade tidemark"
+        );
+        assert!(!conn.table_exists("streams"));
+    }
+
+    fn without_locking_a_single_process_still_migrates(db) {
+        let mut conn = db.connect();
+        let report = fixture("runtime/basic").runner().locking(false).run_pending(&mut conn).unwrap();
+        assert_eq!(report.migrations.len(), 3);
+        assert_eq!(conn.rows("tidemark_migrations").len(), 3);
     }
 
     fn migrating_inside_an_open_transaction_is_refused(db) {

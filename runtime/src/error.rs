@@ -126,9 +126,10 @@ pub enum Error {
 
     /// Pending migrations older than the newest applied one.
     #[error(
-        "{} pending but older than {newest_applied}, the newest applied migration in `{table}`; \
-         renumber {} after it, or set `allow_out_of_order(true)` to apply {} anyway",
+        "{} {} pending but older than {newest_applied}, the newest applied migration in \
+         `{table}`; renumber {} after it, or set `allow_out_of_order(true)` to apply {} anyway",
         list(pending),
+        if pending.len() == 1 { "is" } else { "are" },
         them(pending),
         them(pending)
     )]
