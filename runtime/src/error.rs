@@ -183,6 +183,17 @@ pub enum Error {
     )]
     Irreversible { migration: Box<MigrationRef> },
 
+    /// `apply_version` of an applied migration without `force`.
+    #[error(
+        "migration {migration} is already applied (recorded in `{table}`); run it again only if \
+         it is safe to repeat, with force (`run {} --force`)",
+        migration.version
+    )]
+    AlreadyApplied {
+        migration: Box<MigrationRef>,
+        table: String,
+    },
+
     /// `mark_unapplied` or a revert of a version that is not recorded.
     #[error("migration {migration} is not recorded in `{table}`; nothing to do")]
     NotRecorded {
@@ -217,7 +228,8 @@ impl Error {
             | Error::Unfinished { migration, .. }
             | Error::FailedBefore { migration, .. }
             | Error::Irreversible { migration }
-            | Error::NotRecorded { migration, .. } => Some(migration.version),
+            | Error::NotRecorded { migration, .. }
+            | Error::AlreadyApplied { migration, .. } => Some(migration.version),
             Error::UnknownVersion { version, .. } => Some(*version),
             Error::ChecksumMismatch { drifted, .. } => drifted.first().map(|d| d.migration.version),
             _ => None,

@@ -26,8 +26,9 @@ pub use error::{Drift, Error, MigrationRef};
 pub use migrations::Migrations;
 #[cfg(feature = "runner")]
 pub use runner::{
-    Baseline, MigrationConnection, MigrationStatus, Plan, PlannedMigration, Ran, Repair, Report,
-    Runner, State, Status, SupportedBackend, DEFAULT_LOCK_TIMEOUT, DEFAULT_TABLE,
+    Baseline, Direction as RunDirection, MigrationConnection, MigrationStatus, Plan,
+    PlannedMigration, Progress, Ran, Repair, Report, Runner, State, Status, SupportedBackend,
+    DEFAULT_LOCK_TIMEOUT, DEFAULT_TABLE,
 };
 pub use stale::StaleEmbed;
 pub use tidemark_core::{

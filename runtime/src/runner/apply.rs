@@ -38,10 +38,7 @@ impl Context<'_> {
         migration: &'m Migration,
         status: RecordStatus,
         started_at: &str,
-    ) -> NewRecord<'m>
-    where
-        Self: 'm,
-    {
+    ) -> NewRecord<'m> {
         NewRecord {
             version: migration.version() as i64,
             name: migration.name(),
@@ -102,23 +99,54 @@ pub fn write_record(
     })
 }
 
-/// Applies `migration`.
+/// One attempt to apply a migration: what runs, and when it started.
+struct Attempt<'a> {
+    migration: &'a Migration,
+    script: &'a Script,
+    started_at: String,
+    clock: Instant,
+}
+
+impl<'a> Attempt<'a> {
+    /// A row for this attempt, `finished` now unless `status` is running.
+    fn record(
+        &self,
+        ctx: &Context<'_>,
+        status: RecordStatus,
+        transactional: bool,
+    ) -> NewRecord<'a> {
+        let mut record = ctx.record(self.migration, status, &self.started_at);
+        if status != RecordStatus::Running {
+            record.finished_at = Some(ctx.dialect.timestamp_value(&now()));
+            record.execution_ms = Some(self.clock.elapsed().as_millis() as i64);
+        }
+        record.transactional = transactional;
+        record
+    }
+}
+
+/// Applies `migration`. With `rerun`, it is already applied and runs again: a failure rolled
+/// back in a transaction then leaves its row as it was, recorded as applied.
 pub fn apply(
     driver: &mut dyn Driver,
     ctx: &Context<'_>,
     migration: &Migration,
+    rerun: bool,
 ) -> Result<Ran, Error> {
     let script = migration
         .up()
         .for_backend(ctx.backend())
         .expect("every migration has an up script");
-    let started_at = now();
-    let clock = Instant::now();
-    let outcome = match is_transactional(script, ctx.backend()) {
-        true => apply_in_transaction(driver, ctx, migration, script, &started_at, clock),
-        false => apply_outside_transaction(driver, ctx, migration, script, &started_at, clock),
+    let attempt = Attempt {
+        migration,
+        script,
+        started_at: now(),
+        clock: Instant::now(),
     };
-    let ran = outcome?;
+    let ran = match is_transactional(script, ctx.backend()) {
+        true => apply_in_transaction(driver, ctx, &attempt, rerun),
+        false => apply_outside_transaction(driver, ctx, &attempt),
+    }?;
     tracing::info!(
         version = migration.version(),
         name = migration.name(),
@@ -131,51 +159,36 @@ pub fn apply(
 fn apply_in_transaction(
     driver: &mut dyn Driver,
     ctx: &Context<'_>,
-    migration: &Migration,
-    script: &Script,
-    started_at: &str,
-    clock: Instant,
+    attempt: &Attempt<'_>,
+    rerun: bool,
 ) -> Result<Ran, Error> {
     let result = driver.transaction(&mut |tx| {
-        tx.batch(script.sql())?;
-        let mut record = ctx.record(migration, RecordStatus::Applied, started_at);
-        record.finished_at = Some(ctx.dialect.timestamp_value(&now()));
-        record.execution_ms = Some(clock.elapsed().as_millis() as i64);
-        record.transactional = true;
-        write_record(tx, ctx, &record)
+        tx.batch(attempt.script.sql())?;
+        write_record(tx, ctx, &attempt.record(ctx, RecordStatus::Applied, true))
     });
     match result {
-        Ok(()) => Ok(ran(migration, clock)),
-        Err(cause) => Err(record_failure(
-            driver, ctx, migration, started_at, clock, true, cause,
-        )),
+        Ok(()) => Ok(ran(attempt.migration, attempt.clock)),
+        Err(cause) if rerun => Err(failed(ctx, attempt.migration, true, cause)),
+        Err(cause) => Err(record_failure(driver, ctx, attempt, true, cause)),
     }
 }
 
 fn apply_outside_transaction(
     driver: &mut dyn Driver,
     ctx: &Context<'_>,
-    migration: &Migration,
-    script: &Script,
-    started_at: &str,
-    clock: Instant,
+    attempt: &Attempt<'_>,
 ) -> Result<Ran, Error> {
-    let running = ctx.record(migration, RecordStatus::Running, started_at);
+    let running = attempt.record(ctx, RecordStatus::Running, false);
     write_record(driver, ctx, &running)
         .map_err(|cause| database("record the start of a migration", ctx.dialect, cause))?;
-    let result = run_outside_transaction(driver, script, ctx.backend());
-    if let Err(cause) = result {
-        return Err(record_failure(
-            driver, ctx, migration, started_at, clock, false, cause,
-        ));
+    if let Err(cause) = run_outside_transaction(driver, attempt.script, ctx.backend()) {
+        return Err(record_failure(driver, ctx, attempt, false, cause));
     }
-    let mut applied = ctx.record(migration, RecordStatus::Applied, started_at);
-    applied.finished_at = Some(ctx.dialect.timestamp_value(&now()));
-    applied.execution_ms = Some(clock.elapsed().as_millis() as i64);
     // Should this fail, the row stays `running` and the next run refuses with instructions.
+    let applied = attempt.record(ctx, RecordStatus::Applied, false);
     write_record(driver, ctx, &applied)
         .map_err(|cause| database("record a migration as applied", ctx.dialect, cause))?;
-    Ok(ran(migration, clock))
+    Ok(ran(attempt.migration, attempt.clock))
 }
 
 /// Runs a script with no transaction of its own around its tracking row. On MySQL a script
@@ -194,29 +207,34 @@ fn run_outside_transaction(
         .try_for_each(|sql| driver.batch(sql))
 }
 
+/// Records the failure of `attempt` in the tracking table and returns its error.
 fn record_failure(
     driver: &mut dyn Driver,
     ctx: &Context<'_>,
-    migration: &Migration,
-    started_at: &str,
-    clock: Instant,
+    attempt: &Attempt<'_>,
     rolled_back: bool,
     cause: diesel::result::Error,
 ) -> Error {
-    let message = cause.to_string();
-    let mut failed = ctx.record(migration, RecordStatus::Failed, started_at);
-    failed.finished_at = Some(ctx.dialect.timestamp_value(&now()));
-    failed.execution_ms = Some(clock.elapsed().as_millis() as i64);
-    failed.error = Some(message.clone());
-    failed.transactional = rolled_back;
-    if let Err(error) = write_record(driver, ctx, &failed) {
+    let migration = attempt.migration;
+    let mut record = attempt.record(ctx, RecordStatus::Failed, rolled_back);
+    record.error = Some(cause.to_string());
+    if let Err(error) = write_record(driver, ctx, &record) {
         tracing::error!(version = migration.version(), %error, "could not record the failure of a migration");
     }
-    tracing::error!(version = migration.version(), name = migration.name(), error = %message, "migration failed");
+    tracing::error!(version = migration.version(), name = migration.name(), error = %cause, "migration failed");
+    failed(ctx, migration, rolled_back, cause)
+}
+
+fn failed(
+    ctx: &Context<'_>,
+    migration: &Migration,
+    rolled_back: bool,
+    cause: diesel::result::Error,
+) -> Error {
     Error::MigrationFailed {
         migration: Box::new(migration_ref(migration)),
         table: ctx.table(),
-        message,
+        message: cause.to_string(),
         rolled_back,
         cause: Box::new(cause),
     }

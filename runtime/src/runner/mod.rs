@@ -11,6 +11,8 @@ mod status;
 mod table;
 mod tables;
 
+use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tidemark_core::Migration;
@@ -49,7 +51,7 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 /// println!("{report}");
 /// # }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Runner<'m> {
     migrations: &'m Migrations,
     table: String,
@@ -57,6 +59,43 @@ pub struct Runner<'m> {
     locking: bool,
     rules: Rules,
     applied_by: Option<String>,
+    observer: Option<Arc<Observer<'m>>>,
+}
+
+type Observer<'m> = dyn Fn(Progress<'_>) + Send + Sync + 'm;
+
+impl fmt::Debug for Runner<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Runner")
+            .field("table", &self.table)
+            .field("lock_timeout", &self.lock_timeout)
+            .field("locking", &self.locking)
+            .field("rules", &self.rules)
+            .field("applied_by", &self.applied_by)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Which way a migration runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    /// Applying its up script.
+    Up,
+    /// Reverting with its down script.
+    Down,
+}
+
+/// Progress of a run, for live output (see [`Runner::on_progress`]).
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub enum Progress<'a> {
+    /// A migration is about to run.
+    Started {
+        migration: &'a Migration,
+        direction: Direction,
+    },
+    /// A migration ran.
+    Finished { ran: &'a Ran, direction: Direction },
 }
 
 /// What [`Runner::repair`] changed.
@@ -87,6 +126,7 @@ impl Migrations {
             locking: true,
             rules: Rules::default(),
             applied_by: None,
+            observer: None,
         }
     }
 
@@ -96,7 +136,7 @@ impl Migrations {
     }
 }
 
-impl Runner<'_> {
+impl<'m> Runner<'m> {
     /// The tracking table (default `tidemark_migrations`); `schema.table` is accepted.
     pub fn table(mut self, name: impl Into<String>) -> Self {
         self.table = name.into();
@@ -140,6 +180,12 @@ impl Runner<'_> {
         self
     }
 
+    /// Calls `observer` before and after each migration runs, for live progress output.
+    pub fn on_progress(mut self, observer: impl Fn(Progress<'_>) + Send + Sync + 'm) -> Self {
+        self.observer = Some(Arc::new(observer));
+        self
+    }
+
     /// Applies every pending migration, in version order, each in its own transaction.
     ///
     /// When nothing is pending and every checksum matches, this is one query and takes no
@@ -179,9 +225,10 @@ impl Runner<'_> {
                 applied_by: &applied_by,
             };
             for migration in pending {
-                report
-                    .migrations
-                    .push(apply::apply(guard.driver(), &ctx, migration)?);
+                let ran = self.observed(migration, Direction::Up, || {
+                    apply::apply(guard.driver(), &ctx, migration, false)
+                })?;
+                report.migrations.push(ran);
             }
             Ok(report)
         })
@@ -237,6 +284,46 @@ impl Runner<'_> {
                 .collect();
             Ok(Plan { migrations })
         })
+    }
+
+    /// Applies the one migration `version`, pending or (with `force`) already applied, whatever
+    /// its place in the order. A forced re-run that fails in a transaction leaves the
+    /// migration recorded as applied, as it was.
+    pub fn apply_version<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+        version: u64,
+        force: bool,
+    ) -> Result<Ran, Error> {
+        let migration = self.embedded(version)?;
+        self.locked(conn, |driver, ctx, records| {
+            let record = records.iter().find(|r| r.version() == version);
+            assess::refuse_unfinished(
+                record.map(std::slice::from_ref).unwrap_or_default(),
+                self.migrations.as_slice(),
+                ctx.dialect.backend(),
+                ctx.dialect.table(),
+            )?;
+            let applied = record.is_some_and(|r| r.status() == RecordStatus::Applied);
+            if applied && !force {
+                return Err(Error::AlreadyApplied {
+                    migration: Box::new(migration_ref(migration)),
+                    table: ctx.dialect.table().to_owned(),
+                });
+            }
+            self.observed(migration, Direction::Up, || {
+                apply::apply(driver, ctx, migration, applied)
+            })
+        })
+    }
+
+    /// Reverts the `steps` newest applied migrations, newest first.
+    pub fn revert_steps<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+        steps: usize,
+    ) -> Result<Report, Error> {
+        self.revert(conn, RevertUntil::Count(steps))
     }
 
     /// Reverts the newest applied migration with its down script.
@@ -473,15 +560,39 @@ impl Runner<'_> {
                     ctx.dialect.backend(),
                     ctx.dialect.table(),
                 )?;
-                report
-                    .migrations
-                    .push(apply::revert(driver, ctx, migration, record)?);
+                let ran = self.observed(migration, Direction::Down, || {
+                    apply::revert(driver, ctx, migration, record)
+                })?;
+                report.migrations.push(ran);
             }
             Ok(report)
         })
     }
 
-    fn embedded(&self, version: u64) -> Result<&Migration, Error> {
+    /// Runs `work` on `migration` between the observer's two calls.
+    fn observed(
+        &self,
+        migration: &Migration,
+        direction: Direction,
+        work: impl FnOnce() -> Result<Ran, Error>,
+    ) -> Result<Ran, Error> {
+        if let Some(observer) = &self.observer {
+            observer(Progress::Started {
+                migration,
+                direction,
+            });
+        }
+        let ran = work()?;
+        if let Some(observer) = &self.observer {
+            observer(Progress::Finished {
+                ran: &ran,
+                direction,
+            });
+        }
+        Ok(ran)
+    }
+
+    fn embedded(&self, version: u64) -> Result<&'m Migration, Error> {
         self.migrations
             .get(version)
             .ok_or_else(|| self.unknown(version))
