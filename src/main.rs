@@ -1,13 +1,29 @@
-//! StreamVault: the example app of tidemark. It embeds `migrations/` at compile time.
+//! StreamVault, the example app of tidemark: its schema lives in `migrations/`, embedded at
+//! compile time, and `streamvault <command>` is tidemark's `migrate` command on it. Without
+//! `--database-url` or `DATABASE_URL` it uses the SQLite file `streamvault.db`.
+
+use std::process::ExitCode;
+
+use clap::Parser;
 
 static MIGRATIONS: tidemark::Migrations = tidemark::embed_migrations!();
 
-fn main() {
-    if let Err(stale) = MIGRATIONS.check_embed_is_current() {
-        eprintln!("error: {stale}");
-        std::process::exit(1);
-    }
-    for migration in &MIGRATIONS {
-        println!("{} {}", migration.version_text(), migration.name());
-    }
+/// The SQLite database used when no URL is given.
+const DEFAULT_DATABASE: &str = "streamvault.db";
+
+#[derive(Parser)]
+#[command(
+    name = "streamvault",
+    version,
+    about = "StreamVault's database, migrated by tidemark"
+)]
+struct Cli {
+    #[command(flatten)]
+    migrate: tidemark::cli::MigrateCommand,
+}
+
+fn main() -> ExitCode {
+    Cli::parse()
+        .migrate
+        .run_with_default_database(&MIGRATIONS, Some(DEFAULT_DATABASE))
 }

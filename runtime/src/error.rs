@@ -139,19 +139,15 @@ pub enum Error {
         table: String,
     },
 
-    /// A migration that ran outside a transaction never finished, or failed part-way.
-    #[error(
-        "migration {migration} {what} (recorded in `{table}`){}, so it may be partly applied; \
-         check the schema, then record it with `mark_applied({version})` if it is complete, or \
-         undo what it did and `mark_unapplied({version})`",
-        detail.as_ref().map(|d| format!(": {d}")).unwrap_or_default(),
-        version = migration.version
-    )]
+    /// A migration that ran outside a transaction never finished, or failed part-way
+    /// (applying it, or with `reverting`, reverting it).
+    #[error("{}", unfinished_message(migration, table, what, detail.as_deref(), *reverting))]
     Unfinished {
         migration: Box<MigrationRef>,
         table: String,
         what: String,
         detail: Option<String>,
+        reverting: bool,
     },
 
     /// A migration failed before, was rolled back, and its file has not changed since.
@@ -256,6 +252,29 @@ fn failed_message(
              `mark_unapplied({version})`"
         ),
     }
+}
+
+fn unfinished_message(
+    migration: &MigrationRef,
+    table: &str,
+    what: &str,
+    detail: Option<&str>,
+    reverting: bool,
+) -> String {
+    let version = migration.version;
+    let detail = detail.map(|d| format!(": {d}")).unwrap_or_default();
+    let advice = match reverting {
+        false => format!(
+            "so it may be partly applied; check the schema, then record it with \
+             `mark_applied({version})` if it is complete, or undo what it did and \
+             `mark_unapplied({version})`"
+        ),
+        true => format!(
+            "so it may be partly reverted; check the schema, then `mark_unapplied({version})` if \
+             the revert is complete, or restore what it undid and `mark_applied({version})`"
+        ),
+    };
+    format!("migration {migration} {what} (recorded in `{table}`){detail}, {advice}")
 }
 
 fn revert_failed_message(

@@ -14,6 +14,8 @@
 //! incident. The rules, the checksum contract and the `build.rs` line that makes cargo notice
 //! added files are in the README.
 
+#[cfg(feature = "cli")]
+pub mod cli;
 #[cfg(feature = "runner")]
 mod error;
 mod migrations;
@@ -26,9 +28,9 @@ pub use error::{Drift, Error, MigrationRef};
 pub use migrations::Migrations;
 #[cfg(feature = "runner")]
 pub use runner::{
-    Baseline, Direction as RunDirection, MigrationConnection, MigrationStatus, Plan,
-    PlannedMigration, Progress, Ran, Repair, Report, Runner, State, Status, SupportedBackend,
-    DEFAULT_LOCK_TIMEOUT, DEFAULT_TABLE,
+    Baseline, MigrationConnection, MigrationStatus, Plan, PlannedMigration, Progress, Ran, Repair,
+    Report, RunDirection, Runner, State, Status, SupportedBackend, DEFAULT_LOCK_TIMEOUT,
+    DEFAULT_TABLE,
 };
 pub use stale::StaleEmbed;
 pub use tidemark_core::{

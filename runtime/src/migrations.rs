@@ -82,6 +82,12 @@ impl Migrations {
         &self.folder
     }
 
+    /// The folder the macro read, in debug builds while it is still there; `None` in release
+    /// builds and for sets read with [`from_folder`](Self::from_folder).
+    pub fn source_dir(&self) -> Option<&Path> {
+        self.source_dir.map(Path::new).filter(|dir| dir.is_dir())
+    }
+
     /// Checks that the embedded set is the one on disk, in debug builds.
     ///
     /// Cargo rebuilds a crate when an embedded file is edited or removed, but it notices an

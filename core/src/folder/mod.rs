@@ -11,6 +11,23 @@ use crate::problem::{Problem, Problems};
 
 pub use entries::{Candidate, Kind};
 
+/// The problems the name `file_name` would have as a new entry of a folder whose versions
+/// have `width` digits: the same messages `read_folder` gives. Empty when it is valid.
+pub fn check_new_name(label: &str, file_name: &str, kind: Kind, width: usize) -> Vec<Problem> {
+    let stem = match kind {
+        Kind::File => file_name.strip_suffix(".sql").unwrap_or(file_name),
+        Kind::Directory => file_name,
+    };
+    let candidate = Candidate {
+        path: std::path::PathBuf::from(file_name),
+        shown: format!("{}/{file_name}", label.trim_end_matches('/')),
+        stem: stem.to_owned(),
+        extension: (kind == Kind::File).then(|| "sql".to_owned()),
+        kind,
+    };
+    names::check_one(&candidate, width)
+}
+
 /// Reads the migrations folder `dir` and checks every rule.
 ///
 /// `label` is how paths are shown in messages and in each script's [`path`](crate::Script::path):

@@ -53,6 +53,21 @@ pub(super) fn check(candidates: &[Candidate], problems: &mut Vec<Problem>) -> Ve
     parsed
 }
 
+/// The problems of one name alone, for a folder of `width`-digit versions.
+pub(super) fn check_one(candidate: &Candidate, width: usize) -> Vec<Problem> {
+    let version = version_of(&candidate.stem);
+    let digits = width.max(MIN_DIGITS);
+    let width = Width {
+        digits,
+        example: None,
+    };
+    let mut next_free = version.as_ref().map_or(1, |v| v.value + 1);
+    let fix = Fix::new(candidate, &width, &mut next_free);
+    let mut problems = Vec::new();
+    name_problems(candidate, &fix, &mut problems);
+    problems
+}
+
 fn version_of(stem: &str) -> Option<Version<'_>> {
     match name::parse_stem(stem) {
         Ok(p) => Some(Version {

@@ -272,13 +272,13 @@ pub fn revert(
     } else {
         let mut running = ctx.record(migration, RecordStatus::Running, &now());
         running.checksum = record.checksum.clone();
-        running.error = Some("reverting".to_owned());
+        running.error = Some(super::assess::REVERTING.to_owned());
         write_record(driver, ctx, &running)
             .map_err(|cause| database("record the start of a revert", ctx.dialect, cause))?;
         if let Err(cause) = run_outside_transaction(driver, script, ctx.backend()) {
             let mut marked = running.clone();
             marked.status = RecordStatus::Failed;
-            marked.error = Some(format!("revert failed: {cause}"));
+            marked.error = Some(format!("{}{cause}", super::assess::REVERT_FAILED));
             let _ = write_record(driver, ctx, &marked);
             return Err(failed(cause, false));
         }

@@ -8,6 +8,12 @@ use tidemark_core::{Backend, Migration, ALGORITHM};
 use super::record::{Record, RecordStatus};
 use crate::error::{Drift, Error, MigrationRef};
 
+/// The error text of the `running` row of a migration being reverted.
+pub const REVERTING: &str = "reverting";
+
+/// The start of the error text of a revert that failed outside a transaction.
+pub const REVERT_FAILED: &str = "revert failed: ";
+
 /// The choices that relax the rules.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Rules {
@@ -117,8 +123,14 @@ fn unfinished(
         match record.status() {
             RecordStatus::Applied => {}
             RecordStatus::Running => {
+                let reverting = record.error.as_deref() == Some(REVERTING);
+                let started = if reverting {
+                    "started reverting"
+                } else {
+                    "was started"
+                };
                 let what = format!(
-                    "was started at {} by {} and never finished",
+                    "{started} at {} by {} and never finished",
                     record.started_at, record.applied_by
                 );
                 return Err(Error::Unfinished {
@@ -126,15 +138,24 @@ fn unfinished(
                     table,
                     what,
                     detail: None,
+                    reverting,
                 });
             }
             RecordStatus::Failed if record.transactional == 0 => {
-                let what = "failed outside a transaction".to_owned();
+                let detail = record.error.clone();
+                let reverting = detail
+                    .as_deref()
+                    .is_some_and(|e| e.starts_with(REVERT_FAILED));
+                let what = match reverting {
+                    true => "failed outside a transaction while being reverted".to_owned(),
+                    false => "failed outside a transaction".to_owned(),
+                };
                 return Err(Error::Unfinished {
                     migration,
                     table,
                     what,
-                    detail: record.error.clone(),
+                    detail,
+                    reverting,
                 });
             }
             RecordStatus::Failed => {
@@ -390,6 +411,21 @@ mod tests {
             message.contains("`mark_applied(1)`") && message.contains("`mark_unapplied(1)`"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn an_interrupted_revert_gets_revert_advice() {
+        let m = three();
+        let mut reverting = record(&m[0], RecordStatus::Running, false);
+        reverting.error = Some(REVERTING.to_owned());
+        let text = run(&m, &[reverting], Rules::default()).unwrap_err().to_string();
+        assert!(text.contains("started reverting at") && text.contains("may be partly reverted"), "{text}");
+        assert!(text.contains("`mark_unapplied(1)` if the revert is complete"), "{text}");
+        let mut failed = record(&m[0], RecordStatus::Failed, false);
+        failed.error = Some(format!("{REVERT_FAILED}cannot drop index"));
+        let text = run(&m, &[failed], Rules::default()).unwrap_err().to_string();
+        assert!(text.contains("failed outside a transaction while being reverted"), "{text}");
+        assert!(text.contains(": revert failed: cannot drop index, so it may be partly reverted"), "{text}");
     }
 
     #[test]

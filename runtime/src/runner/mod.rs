@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use tidemark_core::Migration;
 
+pub(crate) use driver::Driver;
 pub use driver::{MigrationConnection, SupportedBackend};
 pub use report::{MigrationStatus, Plan, PlannedMigration, Ran, Report, State, Status};
 pub use table::DEFAULT_TABLE;
@@ -24,7 +25,6 @@ pub use table::DEFAULT_TABLE;
 use self::apply::Context;
 use self::assess::{migration_ref, record_ref, Rules};
 use self::dialect::Dialect;
-use self::driver::Driver;
 use self::lock::LockGuard;
 use self::record::{NewRecord, Record, RecordStatus};
 use self::table::TableName;
@@ -78,7 +78,7 @@ impl fmt::Debug for Runner<'_> {
 
 /// Which way a migration runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Direction {
+pub enum RunDirection {
     /// Applying its up script.
     Up,
     /// Reverting with its down script.
@@ -92,10 +92,13 @@ pub enum Progress<'a> {
     /// A migration is about to run.
     Started {
         migration: &'a Migration,
-        direction: Direction,
+        direction: RunDirection,
     },
     /// A migration ran.
-    Finished { ran: &'a Ran, direction: Direction },
+    Finished {
+        ran: &'a Ran,
+        direction: RunDirection,
+    },
 }
 
 /// What [`Runner::repair`] changed.
@@ -225,7 +228,7 @@ impl<'m> Runner<'m> {
                 applied_by: &applied_by,
             };
             for migration in pending {
-                let ran = self.observed(migration, Direction::Up, || {
+                let ran = self.observed(migration, RunDirection::Up, || {
                     apply::apply(guard.driver(), &ctx, migration, false)
                 })?;
                 report.migrations.push(ran);
@@ -311,7 +314,7 @@ impl<'m> Runner<'m> {
                     table: ctx.dialect.table().to_owned(),
                 });
             }
-            self.observed(migration, Direction::Up, || {
+            self.observed(migration, RunDirection::Up, || {
                 apply::apply(driver, ctx, migration, applied)
             })
         })
@@ -560,7 +563,7 @@ impl<'m> Runner<'m> {
                     ctx.dialect.backend(),
                     ctx.dialect.table(),
                 )?;
-                let ran = self.observed(migration, Direction::Down, || {
+                let ran = self.observed(migration, RunDirection::Down, || {
                     apply::revert(driver, ctx, migration, record)
                 })?;
                 report.migrations.push(ran);
@@ -573,7 +576,7 @@ impl<'m> Runner<'m> {
     fn observed(
         &self,
         migration: &Migration,
-        direction: Direction,
+        direction: RunDirection,
         work: impl FnOnce() -> Result<Ran, Error>,
     ) -> Result<Ran, Error> {
         if let Some(observer) = &self.observer {

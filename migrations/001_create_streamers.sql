@@ -1,4 +1,0 @@
-CREATE TABLE streamers (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL
-);

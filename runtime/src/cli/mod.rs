@@ -1,0 +1,417 @@
+//! The `migrate` command any app can mount (feature `cli`), working on the migrations embedded
+//! in the app's own binary.
+//!
+//! ```no_run
+//! use clap::{Parser, Subcommand};
+//!
+//! static MIGRATIONS: tidemark::Migrations = tidemark::embed_migrations!("../migrations");
+//!
+//! #[derive(Parser)]
+//! struct Cli {
+//!     #[command(subcommand)]
+//!     command: Command,
+//! }
+//!
+//! #[derive(Subcommand)]
+//! enum Command {
+//!     /// Run the app.
+//!     Serve,
+//!     /// Inspect and apply database migrations.
+//!     Migrate(tidemark::cli::MigrateCommand),
+//! }
+//!
+//! fn main() -> std::process::ExitCode {
+//!     match Cli::parse().command {
+//!         Command::Serve => std::process::ExitCode::SUCCESS,
+//!         Command::Migrate(migrate) => migrate.run(&MIGRATIONS),
+//!     }
+//! }
+//! ```
+//!
+//! Exit codes: 0 success; 1 a migration or database error (a refusal, a failed migration, a
+//! lost connection); 2 a usage error (bad arguments, no or unusable database URL, a bad name
+//! for `new`); 3 `verify` found migrations pending, failed, running, drifted or missing.
+
+mod database;
+mod new;
+mod output;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::{Duration, SystemTime};
+
+use clap::{Args, Subcommand, ValueEnum};
+
+use self::database::DatabaseUrl;
+use self::output::{PlanJson, StatusJson, VerifyJson};
+use crate::runner::{Runner, State, DEFAULT_TABLE};
+use crate::{Error, Migrations};
+
+/// Success.
+pub const EXIT_OK: u8 = 0;
+/// A migration or database error.
+pub const EXIT_FAILED: u8 = 1;
+/// A usage or configuration error.
+pub const EXIT_USAGE: u8 = 2;
+/// `verify` found migrations that are not applied as embedded.
+pub const EXIT_NOT_UP_TO_DATE: u8 = 3;
+
+/// `migrate`: inspect and apply the migrations embedded in this binary.
+#[derive(Debug, Clone, Args)]
+pub struct MigrateCommand {
+    #[command(subcommand)]
+    pub action: Action,
+
+    /// Database URL: postgres://..., mysql://... (or mariadb://...), sqlite://PATH or a file path
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// The tracking table
+    #[arg(long, global = true, default_value = DEFAULT_TABLE)]
+    pub table: String,
+
+    /// How long to wait for another process's migration lock, e.g. 30s or 2m
+    #[arg(long, global = true, default_value = "60s", value_parser = humantime::parse_duration)]
+    pub lock_timeout: Duration,
+
+    /// Take no migration lock (only where one process migrates, or behind PgBouncer's
+    /// transaction pooling)
+    #[arg(long, global = true)]
+    pub no_lock: bool,
+
+    /// Apply pending migrations older than the newest applied one
+    #[arg(long, global = true)]
+    pub allow_out_of_order: bool,
+
+    /// Go on when the database records migrations this binary does not embed
+    #[arg(long, global = true)]
+    pub ignore_missing: bool,
+}
+
+/// The `migrate` subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Action {
+    /// Show every migration: version, name, state, when applied, how long it took
+    Status {
+        /// Print JSON instead of a table
+        #[arg(long)]
+        json: bool,
+    },
+    /// Apply pending migrations, in order
+    Up {
+        /// Stop after this version
+        #[arg(long, value_name = "VERSION")]
+        to: Option<u64>,
+        /// Print the SQL that would run, and change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
+    /// Revert applied migrations with their down scripts (the newest one by default)
+    Down {
+        /// Revert every migration newer than this version (0: all)
+        #[arg(long, value_name = "VERSION", conflicts_with = "steps")]
+        to: Option<u64>,
+        /// Revert this many migrations, newest first
+        #[arg(long)]
+        steps: Option<usize>,
+    },
+    /// Revert the newest applied migration and apply it again
+    Redo,
+    /// Print the exact SQL `up` would run, in order, and change nothing
+    Plan {
+        /// Stop after this version
+        #[arg(long, value_name = "VERSION")]
+        to: Option<u64>,
+        /// Print JSON instead of SQL
+        #[arg(long)]
+        json: bool,
+    },
+    /// Apply one migration, whatever its place in the order
+    Run {
+        /// The migration's version
+        version: u64,
+        /// Run it even if it is already applied (it must be safe to repeat)
+        #[arg(long)]
+        force: bool,
+    },
+    /// Record a migration as applied or unapplied without running it
+    Mark {
+        /// The migration's version
+        version: u64,
+        /// What to record
+        state: MarkAs,
+    },
+    /// Accept the new checksums of edited applied migrations, and clear failed ones
+    Repair,
+    /// Record every migration up to VERSION as applied without running it (adopt a database)
+    Baseline {
+        /// The newest migration the database already has
+        #[arg(required_unless_present = "from_diesel")]
+        version: Option<u64>,
+        /// Adopt what diesel_migrations recorded in __diesel_schema_migrations instead
+        #[arg(long, conflicts_with = "version")]
+        from_diesel: bool,
+    },
+    /// Exit with 3 when anything is pending, failed, running, drifted or missing (a CI gate
+    /// or a readiness probe)
+    Verify {
+        /// Print JSON
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the next migration into the migrations folder
+    New {
+        /// Its name, in lowercase snake_case
+        name: String,
+        /// The migrations folder (default: the folder this binary embedded, when built here)
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+}
+
+/// What `mark` records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MarkAs {
+    /// Applied, without running it
+    Applied,
+    /// Not applied: its row is removed
+    Unapplied,
+}
+
+/// Why a command stopped: what to print and the exit code.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Failure {
+        Failure {
+            code: EXIT_USAGE,
+            message: message.into(),
+        }
+    }
+}
+
+impl MigrateCommand {
+    /// Runs the command on `migrations`, prints what it did, and returns the exit code.
+    pub fn run(&self, migrations: &Migrations) -> ExitCode {
+        self.run_with_default_database(migrations, None)
+    }
+
+    /// As [`run`](Self::run), with `default_url` used when neither `--database-url` nor
+    /// `DATABASE_URL` is given (an app's embedded SQLite file, say).
+    pub fn run_with_default_database(
+        &self,
+        migrations: &Migrations,
+        default_url: Option<&str>,
+    ) -> ExitCode {
+        match self.execute(migrations, default_url) {
+            Ok(code) => ExitCode::from(code),
+            Err(failure) => {
+                output::error(&failure.message);
+                ExitCode::from(failure.code)
+            }
+        }
+    }
+
+    fn execute(&self, migrations: &Migrations, default_url: Option<&str>) -> Result<u8, Failure> {
+        if let Action::New { name, dir } = &self.action {
+            return new_migration(migrations, name, dir.as_deref());
+        }
+        let url = self
+            .database_url
+            .as_deref()
+            .or(default_url)
+            .ok_or_else(|| {
+                Failure::usage("no database: pass --database-url or set DATABASE_URL")
+            })?;
+        let url = DatabaseUrl::parse(url);
+        let mut conn = url.connect().map_err(Failure::usage)?;
+        let scrub = |error: Error| {
+            let text = error.to_string();
+            let message = url
+                .password()
+                .map_or(text.clone(), |password| text.replace(password, "***"));
+            Failure {
+                code: EXIT_FAILED,
+                message,
+            }
+        };
+        let runner = self.runner(migrations);
+        self.act(&runner, &mut conn).map_err(scrub)
+    }
+
+    fn runner<'m>(&self, migrations: &'m Migrations) -> Runner<'m> {
+        migrations
+            .runner()
+            .table(&self.table)
+            .lock_timeout(self.lock_timeout)
+            .locking(!self.no_lock)
+            .allow_out_of_order(self.allow_out_of_order)
+            .ignore_missing(self.ignore_missing)
+            .on_progress(output::progress)
+    }
+
+    fn act(&self, runner: &Runner<'_>, conn: &mut database::AnyConnection) -> Result<u8, Error> {
+        let with_target = |to: Option<u64>| match to {
+            Some(version) => runner.clone().target(version),
+            None => runner.clone(),
+        };
+        match &self.action {
+            Action::Status { json } => {
+                let status = runner.status(conn)?;
+                match json {
+                    true => output::json(&StatusJson::of(&status)),
+                    false => output::out(&output::status_table(&status)),
+                }
+            }
+            Action::Up { to, dry_run: true } | Action::Plan { to, json: false } => {
+                let plan = with_target(*to).plan(conn)?;
+                print!("{plan}");
+            }
+            Action::Plan { to, json: true } => {
+                output::json(&PlanJson::of(&with_target(*to).plan(conn)?))
+            }
+            Action::Up { to, dry_run: false } => {
+                let report = with_target(*to).run_pending(conn)?;
+                output::out(&output::summary(
+                    &report,
+                    "applied",
+                    "nothing to do: every migration is applied",
+                ));
+            }
+            Action::Down { to, steps } => {
+                let report = match (to, steps) {
+                    (Some(version), _) => runner.revert_to(conn, *version)?,
+                    (None, Some(steps)) => runner.revert_steps(conn, *steps)?,
+                    (None, None) => runner.revert_last(conn)?,
+                };
+                output::out(&output::summary(
+                    &report,
+                    "reverted",
+                    "nothing to revert: no migration is applied",
+                ));
+            }
+            Action::Redo => {
+                let reverted = runner.revert_last(conn)?;
+                match reverted.migrations.first() {
+                    Some(ran) => {
+                        runner.apply_version(conn, ran.version, false)?;
+                        output::out(&format!("redid {} {}", ran.version_text, ran.name));
+                    }
+                    None => output::out("nothing to redo: no migration is applied"),
+                }
+            }
+            Action::Run { version, force } => {
+                let status = runner.status(conn)?;
+                let applied = status
+                    .migrations
+                    .iter()
+                    .any(|m| m.version == *version && m.state == State::Applied);
+                if applied && *force {
+                    output::warning(&format!("migration {version} is already applied; running it again because of --force"));
+                }
+                let ran = runner.apply_version(conn, *version, *force)?;
+                output::out(&format!("applied {ran}"));
+            }
+            Action::Mark {
+                version,
+                state: MarkAs::Applied,
+            } => {
+                runner.mark_applied(conn, *version)?;
+                output::out(&format!(
+                    "recorded migration {version} as applied, without running it"
+                ));
+            }
+            Action::Mark {
+                version,
+                state: MarkAs::Unapplied,
+            } => {
+                runner.mark_unapplied(conn, *version)?;
+                output::out(&format!(
+                    "recorded migration {version} as not applied; it is pending again"
+                ));
+            }
+            Action::Repair => {
+                let repair = runner.repair(conn)?;
+                for drift in &repair.accepted {
+                    output::out(&format!(
+                        "accepted the new checksum of {} ({} -> {})",
+                        drift.migration, drift.stored, drift.embedded
+                    ));
+                }
+                for cleared in &repair.cleared {
+                    output::out(&format!(
+                        "cleared the failure of {cleared}; it is pending again"
+                    ));
+                }
+                if repair.accepted.is_empty() && repair.cleared.is_empty() {
+                    output::out("nothing to repair");
+                }
+            }
+            Action::Baseline {
+                version,
+                from_diesel,
+            } => {
+                let baseline = match (version, from_diesel) {
+                    (_, true) => runner.baseline_from_diesel(conn)?,
+                    (Some(version), false) => runner.baseline(conn, *version)?,
+                    (None, false) => unreachable!("clap requires a version without --from-diesel"),
+                };
+                for recorded in &baseline.recorded {
+                    output::out(&format!(
+                        "recorded {recorded} as applied, without running it"
+                    ));
+                }
+                for unknown in &baseline.unknown {
+                    output::warning(&format!("`__diesel_schema_migrations` has version {unknown}, which this binary does not embed"));
+                }
+                output::out(&format!(
+                    "baseline: {} migrations recorded",
+                    baseline.recorded.len()
+                ));
+            }
+            Action::Verify { json } => {
+                let status = runner.status(conn)?;
+                let ok = status.is_up_to_date();
+                match json {
+                    true => output::json(&VerifyJson::of(&status)),
+                    false => output::out(&output::summary_line(&status)),
+                }
+                return Ok(if ok { EXIT_OK } else { EXIT_NOT_UP_TO_DATE });
+            }
+            Action::New { .. } => unreachable!("handled without a database"),
+        }
+        Ok(EXIT_OK)
+    }
+}
+
+fn new_migration(
+    migrations: &Migrations,
+    name: &str,
+    dir: Option<&std::path::Path>,
+) -> Result<u8, Failure> {
+    let (dir, label) = match dir {
+        Some(dir) => (dir.to_path_buf(), dir.display().to_string()),
+        None => match migrations.source_dir() {
+            Some(source) => (source.to_path_buf(), migrations.folder().to_owned()),
+            None => (
+                PathBuf::from(migrations.folder()),
+                migrations.folder().to_owned(),
+            ),
+        },
+    };
+    let files =
+        new::next_migration(&dir, &label, name, SystemTime::now()).map_err(Failure::usage)?;
+    for file in &files {
+        let written = std::fs::create_dir_all(file.path.parent().expect("a file has a folder"))
+            .and_then(|()| std::fs::write(&file.path, &file.text));
+        written.map_err(|e| {
+            Failure::usage(format!("could not write `{}`: {e}", file.path.display()))
+        })?;
+        output::out(&format!("created {}", file.path.display()));
+    }
+    output::out("write its SQL, then build: the build fails until the migration holds a statement");
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,215 @@
+//! `migrate new NAME`: the next migration of a folder, numbered in the folder's width and
+//! written in its form (a file, or a directory with `up.sql` and `down.sql`).
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use tidemark_core::folder::{check_new_name, Kind};
+use tidemark_core::{name, read_folder, Problem};
+
+/// A file `new` writes, and its text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewFile {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+/// What the folder says about the next migration.
+struct Shape {
+    width: usize,
+    newest: u64,
+    kind: Kind,
+    timestamps: bool,
+}
+
+/// The files of the next migration named `name` in `dir` (shown as `label`), or why not.
+pub fn next_migration(
+    dir: &Path,
+    label: &str,
+    name: &str,
+    now: SystemTime,
+) -> Result<Vec<NewFile>, String> {
+    let shape = shape(dir, label)?;
+    let stamp = humantime::format_rfc3339_seconds(now).to_string();
+    let version = match shape.timestamps {
+        true => stamp
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect::<String>()
+            .parse::<u64>()
+            .unwrap_or(0)
+            .max(shape.newest + 1),
+        false => shape.newest + 1,
+    };
+    if name::significant_digits(version) > shape.width {
+        return Err(format!(
+            "the next version, {version}, has more digits than the {} of every migration in `{label}`; \
+             renumber the folder with wider versions first",
+            shape.width
+        ));
+    }
+    let digits = name::pad_version(version, shape.width);
+    let entry = match shape.kind {
+        Kind::File => format!("{digits}_{name}.sql"),
+        Kind::Directory => format!("{digits}_{name}"),
+    };
+    let problems = check_new_name(label, &entry, shape.kind, shape.width);
+    if !problems.is_empty() {
+        return Err(problems
+            .iter()
+            .map(ToString::to_string)
+            .collect::<Vec<_>>()
+            .join("\n"));
+    }
+    let date = &stamp[..10];
+    let up = format!(
+        "-- {digits} {name}: say what this migration does and why.\n\
+         -- Written by `migrate new` on {date}. A migration with only comments does not compile:\n\
+         -- write its SQL below.\n"
+    );
+    let files = match shape.kind {
+        Kind::File => vec![NewFile { path: dir.join(&entry), text: up }],
+        Kind::Directory => vec![
+            NewFile { path: dir.join(&entry).join("up.sql"), text: up },
+            NewFile {
+                path: dir.join(&entry).join("down.sql"),
+                text: format!(
+                    "-- Reverts {digits} {name}: write the SQL that undoes up.sql, or delete this file\n\
+                     -- to make the migration irreversible.\n"
+                ),
+            },
+        ],
+    };
+    if let Some(existing) = files.iter().find(|file| file.path.exists()) {
+        return Err(format!(
+            "`{}` already exists; choose another name",
+            existing.path.display()
+        ));
+    }
+    Ok(files)
+}
+
+fn shape(dir: &Path, label: &str) -> Result<Shape, String> {
+    match read_folder(dir, label) {
+        Ok(migrations) => {
+            let newest = migrations
+                .last()
+                .expect("a folder read without problems has migrations");
+            let kind = if newest.path().ends_with(".sql") {
+                Kind::File
+            } else {
+                Kind::Directory
+            };
+            let width = newest.version_text().len();
+            let timestamps = width == 14 && newest.version_text().starts_with('2');
+            Ok(Shape {
+                width,
+                newest: newest.version(),
+                kind,
+                timestamps,
+            })
+        }
+        Err(problems) => match problems.iter().as_slice() {
+            [Problem::FolderMissing { .. } | Problem::NoMigrations { .. }] => Ok(Shape {
+                width: name::MIN_DIGITS,
+                newest: 0,
+                kind: Kind::File,
+                timestamps: false,
+            }),
+            _ => Err(format!("`{label}` has problems to fix first:\n{problems}")),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (path, sql) in files {
+            let path = dir.path().join(path);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, sql).unwrap();
+        }
+        dir
+    }
+
+    fn names(files: &[NewFile], dir: &Path) -> Vec<String> {
+        files
+            .iter()
+            .map(|f| f.path.strip_prefix(dir).unwrap().display().to_string())
+            .collect()
+    }
+
+    #[test]
+    fn follows_the_width_and_form_of_the_folder() {
+        let dir = folder(&[("001_a.sql", "SELECT 1;"), ("002_b.sql", "SELECT 1;")]);
+        let files =
+            next_migration(dir.path(), "migrations", "add_codec", SystemTime::now()).unwrap();
+        assert_eq!(names(&files, dir.path()), ["003_add_codec.sql"]);
+        assert!(files[0].text.starts_with("-- 003 add_codec: "));
+
+        let dir = folder(&[("0007_a/up.sql", "SELECT 1;")]);
+        let files =
+            next_migration(dir.path(), "migrations", "add_codec", SystemTime::now()).unwrap();
+        assert_eq!(
+            names(&files, dir.path()),
+            ["0008_add_codec/up.sql", "0008_add_codec/down.sql"]
+        );
+    }
+
+    #[test]
+    fn timestamp_folders_get_the_time_of_writing() {
+        let dir = folder(&[("20250609160908_a.sql", "SELECT 1;")]);
+        let now = humantime::parse_rfc3339("2026-11-22T01:02:03Z").unwrap();
+        let files = next_migration(dir.path(), "migrations", "add_codec", now).unwrap();
+        assert_eq!(names(&files, dir.path()), ["20261122010203_add_codec.sql"]);
+    }
+
+    #[test]
+    fn an_empty_or_missing_folder_starts_at_001() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = next_migration(
+            &dir.path().join("migrations"),
+            "migrations",
+            "init",
+            SystemTime::now(),
+        )
+        .unwrap();
+        assert_eq!(names(&files, dir.path()), ["migrations/001_init.sql"]);
+    }
+
+    #[test]
+    fn bad_names_get_the_macros_message() {
+        let dir = folder(&[("023_a.sql", "SELECT 1;")]);
+        let error =
+            next_migration(dir.path(), "migrations", "AddCodec", SystemTime::now()).unwrap_err();
+        assert_eq!(
+            error,
+            "invalid migration name `migrations/024_AddCodec.sql`: wrong case, names are lowercase snake_case; \
+             rename it to `024_add_codec.sql`"
+        );
+        let error =
+            next_migration(dir.path(), "migrations", "add-codec", SystemTime::now()).unwrap_err();
+        assert!(error.contains("`-` is not allowed in a name"), "{error}");
+    }
+
+    #[test]
+    fn a_full_width_or_a_broken_folder_is_refused() {
+        let dir = folder(&[("999_a.sql", "SELECT 1;")]);
+        let error =
+            next_migration(dir.path(), "migrations", "more", SystemTime::now()).unwrap_err();
+        assert!(
+            error.starts_with("the next version, 1000, has more digits than the 3"),
+            "{error}"
+        );
+        let dir = folder(&[("1_a.sql", "SELECT 1;")]);
+        let error =
+            next_migration(dir.path(), "migrations", "more", SystemTime::now()).unwrap_err();
+        assert!(
+            error.starts_with("`migrations` has problems to fix first:\ninvalid migration name"),
+            "{error}"
+        );
+    }
+}
