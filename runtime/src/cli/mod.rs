@@ -410,7 +410,7 @@ fn new_migration(
         written.map_err(|e| {
             Failure::usage(format!("could not write `{}`: {e}", file.path.display()))
         })?;
-        output::out(&format!("created {}", file.path.display()));
+        output::out(&format!("created {}", file.shown));
     }
     output::out("write its SQL, then build: the build fails until the migration holds a statement");
     Ok(EXIT_OK)

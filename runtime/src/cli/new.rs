@@ -10,7 +10,11 @@ use tidemark_core::{name, read_folder, Problem};
 /// A file `new` writes, and its text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewFile {
+    /// Where it is written.
     pub path: PathBuf,
+    /// The path as shown: under the folder's label, as in `migrations/012_x.sql`.
+    pub shown: String,
+    /// Its text.
     pub text: String,
 }
 
@@ -67,17 +71,22 @@ pub fn next_migration(
          -- Written by `migrate new` on {date}. A migration with only comments does not compile:\n\
          -- write its SQL below.\n"
     );
+    let file = |relative: String, text: String| NewFile {
+        path: dir.join(&relative),
+        shown: format!("{}/{relative}", label.trim_end_matches('/')),
+        text,
+    };
     let files = match shape.kind {
-        Kind::File => vec![NewFile { path: dir.join(&entry), text: up }],
+        Kind::File => vec![file(entry, up)],
         Kind::Directory => vec![
-            NewFile { path: dir.join(&entry).join("up.sql"), text: up },
-            NewFile {
-                path: dir.join(&entry).join("down.sql"),
-                text: format!(
+            file(format!("{entry}/up.sql"), up),
+            file(
+                format!("{entry}/down.sql"),
+                format!(
                     "-- Reverts {digits} {name}: write the SQL that undoes up.sql, or delete this file\n\
                      -- to make the migration irreversible.\n"
                 ),
-            },
+            ),
         ],
     };
     if let Some(existing) = files.iter().find(|file| file.path.exists()) {

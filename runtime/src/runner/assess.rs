@@ -418,14 +418,30 @@ mod tests {
         let m = three();
         let mut reverting = record(&m[0], RecordStatus::Running, false);
         reverting.error = Some(REVERTING.to_owned());
-        let text = run(&m, &[reverting], Rules::default()).unwrap_err().to_string();
-        assert!(text.contains("started reverting at") && text.contains("may be partly reverted"), "{text}");
-        assert!(text.contains("`mark_unapplied(1)` if the revert is complete"), "{text}");
+        let text = run(&m, &[reverting], Rules::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            text.contains("started reverting at") && text.contains("may be partly reverted"),
+            "{text}"
+        );
+        assert!(
+            text.contains("`mark_unapplied(1)` if the revert is complete"),
+            "{text}"
+        );
         let mut failed = record(&m[0], RecordStatus::Failed, false);
         failed.error = Some(format!("{REVERT_FAILED}cannot drop index"));
-        let text = run(&m, &[failed], Rules::default()).unwrap_err().to_string();
-        assert!(text.contains("failed outside a transaction while being reverted"), "{text}");
-        assert!(text.contains(": revert failed: cannot drop index, so it may be partly reverted"), "{text}");
+        let text = run(&m, &[failed], Rules::default())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            text.contains("failed outside a transaction while being reverted"),
+            "{text}"
+        );
+        assert!(
+            text.contains(": revert failed: cannot drop index, so it may be partly reverted"),
+            "{text}"
+        );
     }
 
     #[test]

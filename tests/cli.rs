@@ -1,0 +1,325 @@
+//! The `streamvault` binary, run as an operator would: every `migrate` command on SQLite, and
+//! on PostgreSQL and MariaDB when their URLs are set, asserting what it prints, its exit code
+//! and the database afterwards.
+
+mod common;
+
+use std::path::Path;
+
+use assert_cmd::Command;
+use common::{Inspect, TestConnection};
+use serde_json::Value;
+
+/// The StreamVault tables, in migration order.
+const TABLES: [&str; 9] = [
+    "streamers",
+    "streams",
+    "recordings",
+    "recording_settings",
+    "global_proxy_settings",
+    "push_subscriptions",
+    "system_config",
+    "proxy_health",
+    "tidemark_migrations",
+];
+
+/// What one run of the binary did.
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+fn streamvault(url: &str, args: &[&str]) -> Run {
+    streamvault_with(url, args, &[])
+}
+
+fn streamvault_with(url: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut command = Command::cargo_bin("streamvault").unwrap();
+    command
+        .env_remove("DATABASE_URL")
+        .env_remove("NO_COLOR")
+        .env_remove("CLICOLOR_FORCE");
+    command.arg("--database-url").arg(url).args(args);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.output().unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    }
+}
+
+/// Runs a command that must succeed, and returns its standard output.
+fn ok(url: &str, args: &[&str]) -> String {
+    let run = streamvault(url, args);
+    assert_eq!(
+        run.code, 0,
+        "{args:?} failed:\n{}{}",
+        run.stdout, run.stderr
+    );
+    run.stdout
+}
+
+fn json(text: &str) -> Value {
+    serde_json::from_str(text).unwrap_or_else(|e| panic!("not JSON ({e}):\n{text}"))
+}
+
+fn states(status: &Value) -> Vec<String> {
+    status["migrations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["state"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn has_tables<C: TestConnection>(conn: &mut C) -> Vec<bool> {
+    TABLES
+        .iter()
+        .map(|table| conn.table_exists(table))
+        .collect()
+}
+
+on_every_backend! {
+    fn up_applies_every_migration_and_status_shows_them(db) {
+        let stdout = ok(&db.url, &["up"]);
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert_eq!(lines.len(), 12, "{stdout}");
+        assert!(lines[0].starts_with("applied 001 create_streamers (") && lines[0].ends_with(" ms)"), "{stdout}");
+        assert!(lines[10].starts_with("applied 011 backfill_recording_settings ("), "{stdout}");
+        assert!(lines[11].starts_with("applied 11 migrations in "), "{stdout}");
+        let mut conn = db.connect();
+        assert!(has_tables(&mut conn).iter().all(|exists| *exists));
+        assert_eq!(conn.rows("tidemark_migrations").len(), 11);
+
+        let table = ok(&db.url, &["status"]);
+        let lines: Vec<&str> = table.lines().collect();
+        assert_eq!(lines[0], "VERSION  NAME                           STATE    APPLIED AT               DURATION");
+        assert!(lines[1].starts_with("001      create_streamers               applied  20"), "{table}");
+        assert!(lines[1].contains(" UTC  ") && lines[1].ends_with(" ms"), "{table}");
+        assert_eq!(lines[12], "11 migrations: 11 applied (tracking table tidemark_migrations)");
+        assert!(!table.contains('\u{1b}'), "colour in piped output");
+
+        assert_eq!(ok(&db.url, &["up"]), "nothing to do: every migration is applied\n");
+        assert_eq!(conn.rows("tidemark_migrations").len(), 11);
+    }
+
+    fn status_and_verify_speak_json_with_stable_fields(db) {
+        let fresh = streamvault(&db.url, &["verify", "--json"]);
+        assert_eq!(fresh.code, 3, "verify must fail on a fresh database");
+        let verdict = json(&fresh.stdout);
+        assert_eq!(verdict["ok"], false);
+        assert_eq!(verdict["summary"]["pending"], 11);
+        assert_eq!(verdict["problems"].as_array().unwrap().len(), 11);
+
+        ok(&db.url, &["up", "--to", "3"]);
+        let status = json(&ok(&db.url, &["status", "--json"]));
+        assert_eq!(status["table"], "tidemark_migrations");
+        assert_eq!(states(&status), [&["applied"; 3][..], &["pending"; 8][..]].concat());
+        let first = &status["migrations"][0];
+        let mut keys: Vec<&str> = first.as_object().unwrap().keys().map(String::as_str).collect();
+        keys.sort();
+        assert_eq!(keys, ["applied_at", "applied_by", "checksum", "embedded_checksum", "error", "execution_ms", "file", "name", "state", "version", "version_text"]);
+        assert_eq!((first["version"].as_u64(), first["version_text"].as_str()), (Some(1), Some("001")));
+        assert_eq!(first["checksum"], first["embedded_checksum"]);
+        assert_eq!(status["summary"]["applied"], 3);
+        assert_eq!(status["summary"]["total"], 11);
+
+        ok(&db.url, &["up"]);
+        let verified = streamvault(&db.url, &["verify"]);
+        assert_eq!((verified.code, verified.stdout.as_str()), (0, "11 migrations: 11 applied (tracking table tidemark_migrations)\n"));
+        assert_eq!(json(&ok(&db.url, &["verify", "--json"]))["ok"], true);
+    }
+
+    fn plan_and_dry_run_print_the_sql_and_change_nothing(db) {
+        ok(&db.url, &["up", "--to", "3"]);
+        let plan = ok(&db.url, &["plan"]);
+        assert!(plan.starts_with("-- 004 add_recording_path_to_streams (migrations/004_add_recording_path_to_streams/up.sql), "), "{plan}");
+        assert!(plan.contains("ALTER TABLE streams ADD COLUMN recording_path VARCHAR(1000);"), "{plan}");
+        assert_eq!(plan.matches("\n-- 0").count() + 1, 8, "{plan}");
+        assert_eq!(ok(&db.url, &["up", "--dry-run"]), plan);
+        let planned = json(&ok(&db.url, &["plan", "--json", "--to", "5"]));
+        let versions: Vec<u64> = planned["migrations"].as_array().unwrap().iter().map(|m| m["version"].as_u64().unwrap()).collect();
+        assert_eq!(versions, [4, 5]);
+        assert!(planned["migrations"][1]["statements"][0].as_str().unwrap().contains("CREATE TABLE recordings"));
+        let mut conn = db.connect();
+        assert_eq!(conn.rows("tidemark_migrations").len(), 3, "plan changed the database");
+        assert!(!conn.table_exists("recordings"));
+    }
+
+    fn down_redo_and_run_one(db) {
+        ok(&db.url, &["up"]);
+        let stdout = ok(&db.url, &["down"]);
+        assert!(stdout.starts_with("reverted 011 backfill_recording_settings (") && stdout.contains("\nreverted 1 migration in "), "{stdout}");
+        let mut conn = db.connect();
+        assert_eq!(conn.rows("tidemark_migrations").len(), 10);
+        let stdout = ok(&db.url, &["down", "--steps", "2"]);
+        assert!(stdout.starts_with("reverted 010 create_proxy_health (") && stdout.contains("\nreverted 009 create_system_config ("), "{stdout}");
+        ok(&db.url, &["down", "--to", "4"]);
+        assert_eq!(conn.rows("tidemark_migrations").len(), 4);
+        assert!(!conn.table_exists("recordings") && conn.table_exists("streams"));
+
+        let redo = ok(&db.url, &["redo"]);
+        assert!(redo.starts_with("reverted 004 add_recording_path_to_streams (") && redo.ends_with("redid 004 add_recording_path_to_streams\n"), "{redo}");
+        assert_eq!(conn.rows("tidemark_migrations").len(), 4);
+
+        // One migration, out of order on purpose: 005 stays pending.
+        let run = ok(&db.url, &["run", "6"]);
+        assert!(run.contains("applied 006 create_recording_settings ("), "{run}");
+        assert!(conn.table_exists("recording_settings") && !conn.table_exists("recordings"));
+        let again = streamvault(&db.url, &["run", "6"]);
+        assert_eq!(again.code, 1);
+        assert!(again.stderr.contains("migration 006 `migrations/006_create_recording_settings` is already applied"), "{}", again.stderr);
+        assert!(again.stderr.contains("`run 6 --force`"), "{}", again.stderr);
+        ok(&db.url, &["--allow-out-of-order", "up"]);
+        let forced = streamvault(&db.url, &["run", "11", "--force"]);
+        assert_eq!(forced.code, 0, "{}", forced.stderr);
+        assert!(forced.stderr.contains("warning: migration 11 is already applied; running it again because of --force"));
+        assert_eq!(conn.rows("tidemark_migrations").len(), 11);
+    }
+
+    fn mark_repair_and_baseline(db) {
+        let mut conn = db.connect();
+        ok(&db.url, &["baseline", "2"]);
+        assert!(!conn.table_exists("streamers"), "baseline ran SQL");
+        assert_eq!(states(&json(&ok(&db.url, &["status", "--json"])))[..3], ["applied", "applied", "pending"]);
+        assert_eq!(ok(&db.url, &["mark", "2", "unapplied"]), "recorded migration 2 as not applied; it is pending again\n");
+        ok(&db.url, &["mark", "2", "applied"]);
+        let unknown = streamvault(&db.url, &["mark", "99", "applied"]);
+        assert_eq!(unknown.code, 1);
+        assert!(unknown.stderr.starts_with("error: no migration with version 99 is embedded in this binary (embedded: 001 to 011)"), "{}", unknown.stderr);
+
+        // An applied migration edited afterwards: its stored checksum no longer matches.
+        let other = common::TestDb::<Conn>::new().unwrap();
+        ok(&other.url, &["up"]);
+        let mut conn = other.connect();
+        conn.run(&format!("UPDATE tidemark_migrations SET checksum = '{}' WHERE version = 1", "0".repeat(64)));
+        let refused = streamvault(&other.url, &["up"]);
+        assert_eq!(refused.code, 1);
+        assert!(refused.stderr.starts_with("error: applied migration 001 `migrations/001_create_streamers` changed since it was applied: `tidemark_migrations` records checksum 0000"), "{}", refused.stderr);
+        assert!(ok(&other.url, &["status"]).lines().nth(1).unwrap().contains(" drifted "));
+        assert_eq!(streamvault(&other.url, &["verify"]).code, 3);
+        let repaired = ok(&other.url, &["repair"]);
+        assert!(repaired.starts_with("accepted the new checksum of 001 `migrations/001_create_streamers` (0000"), "{repaired}");
+        assert_eq!(streamvault(&other.url, &["verify"]).code, 0);
+    }
+
+    fn colour_only_on_request_and_never_with_no_color(db) {
+        ok(&db.url, &["up"]);
+        let forced = streamvault_with(&db.url, &["status"], &[("CLICOLOR_FORCE", "1")]);
+        assert!(forced.stdout.contains("\u{1b}[32mapplied"), "{}", forced.stdout);
+        let refused = streamvault_with(&db.url, &["status"], &[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]);
+        assert!(!refused.stdout.contains('\u{1b}'), "{}", refused.stdout);
+    }
+}
+
+#[test]
+fn a_password_never_shows_in_errors() {
+    let run = streamvault(
+        "postgres://app:hunter2@127.0.0.1:1/streamvault",
+        &["status"],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        !run.stderr.contains("hunter2") && !run.stdout.contains("hunter2"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("postgres://app:***@127.0.0.1:1/streamvault"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn new_writes_the_next_migration_and_refuses_bad_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("migrations");
+    copy_folder(Path::new("migrations"), &folder);
+    let folder_arg = folder.to_str().unwrap();
+    let refused = streamvault(
+        "unused.db",
+        &["new", "AddCodecPreferences", "--dir", folder_arg],
+    );
+    assert_eq!(refused.code, 2);
+    assert_eq!(
+        refused.stderr,
+        format!(
+            "error: invalid migration name `{folder_arg}/012_AddCodecPreferences`: wrong case, names are lowercase \
+             snake_case; rename it to `012_add_codec_preferences`\n"
+        )
+    );
+    assert!(!folder.join("012_AddCodecPreferences").exists());
+
+    let stdout = ok(
+        "unused.db",
+        &["new", "add_codec_preferences", "--dir", folder_arg],
+    );
+    assert_eq!(
+        stdout,
+        format!(
+            "created {folder_arg}/012_add_codec_preferences/up.sql\ncreated {folder_arg}/012_add_codec_preferences/down.sql\n\
+             write its SQL, then build: the build fails until the migration holds a statement\n"
+        )
+    );
+    let up = std::fs::read_to_string(folder.join("012_add_codec_preferences/up.sql")).unwrap();
+    assert!(up.starts_with("-- 012 add_codec_preferences: "), "{up}");
+    // Until its SQL is written, the folder does not compile, and `new` says why.
+    let unfinished = streamvault("unused.db", &["new", "another", "--dir", folder_arg]);
+    assert_eq!(unfinished.code, 2);
+    assert!(
+        unfinished
+            .stderr
+            .contains("has no SQL: it is empty or holds only comments"),
+        "{}",
+        unfinished.stderr
+    );
+}
+
+#[test]
+fn the_default_database_is_the_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut command = Command::cargo_bin("streamvault").unwrap();
+    let output = command
+        .env_remove("DATABASE_URL")
+        .current_dir(dir.path())
+        .arg("up")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(dir.path().join("streamvault.db").is_file());
+}
+
+#[cfg(not(feature = "postgres"))]
+#[test]
+fn a_backend_not_compiled_in_names_its_feature() {
+    let run = streamvault("postgres://app@127.0.0.1:5432/streamvault", &["status"]);
+    assert_eq!(run.code, 2);
+    assert_eq!(
+        run.stderr,
+        "error: the database URL `postgres://app@127.0.0.1:5432/streamvault` is for PostgreSQL, but this binary was \
+         built without tidemark's `postgres` feature; enable it, or use another URL\n"
+    );
+}
+
+fn copy_folder(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_folder(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
