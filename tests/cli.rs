@@ -323,3 +323,60 @@ fn copy_folder(from: &Path, to: &Path) {
         }
     }
 }
+
+#[test]
+fn lint_shows_advice_and_strict_fails_on_it() {
+    assert_eq!(
+        ok("unused.db", &["lint"]),
+        "11 migrations checked: 0 findings, 0 statements the parser could not read\n"
+    );
+    let strict = streamvault(
+        "unused.db",
+        &["lint", "--dir", "tests/fixtures/lint-strict", "--strict"],
+    );
+    assert_eq!(strict.code, 3);
+    assert!(
+        strict.stdout.starts_with("advice: `tests/fixtures/lint-strict/002_drop_title.sql` line 1: `DROP COLUMN title` on `streams` [drop-column]: "),
+        "{}",
+        strict.stdout
+    );
+    assert!(strict
+        .stdout
+        .ends_with("2 migrations checked: 1 finding, 0 statements the parser could not read\n"));
+    assert_eq!(
+        streamvault(
+            "unused.db",
+            &["lint", "--dir", "tests/fixtures/lint-strict"]
+        )
+        .code,
+        0
+    );
+}
+
+#[test]
+fn lint_lists_the_statements_it_could_not_check() {
+    let stdout = ok(
+        "unused.db",
+        &[
+            "lint",
+            "--dir",
+            "tests/fixtures/unparseable-sql",
+            "--unchecked",
+        ],
+    );
+    let unchecked: Vec<&str> = stdout
+        .lines()
+        .filter(|line| line.starts_with("not checked: "))
+        .collect();
+    assert_eq!(unchecked.len(), 2, "{stdout}");
+    assert!(
+        unchecked[0].starts_with(
+            "not checked: `tests/fixtures/unparseable-sql/002_touch/up.mysql.sql` line 2: "
+        ),
+        "{stdout}"
+    );
+    assert!(
+        stdout.ends_with("2 statements the parser could not read\n"),
+        "{stdout}"
+    );
+}

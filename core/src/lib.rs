@@ -7,6 +7,7 @@
 pub mod checksum;
 pub mod directive;
 pub mod folder;
+pub mod lint;
 pub mod model;
 pub mod name;
 pub mod problem;

@@ -198,6 +198,22 @@ pub enum Problem {
         written: String,
     },
 
+    /// `-- tidemark:allow(...)` naming a lint that does not exist.
+    #[error(
+        "unknown lint `{name}` in `{file}`; {}",
+        suggestion.map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| format!("the lints are {}", crate::lint::RULES.iter().map(|r| format!("`{}`", r.name)).collect::<Vec<_>>().join(", ")))
+    )]
+    UnknownLint {
+        file: String,
+        name: String,
+        suggestion: Option<&'static str>,
+    },
+
+    /// A lint finding that fails the build: an error rule not allowed by its file, or any
+    /// rule in strict mode.
+    #[error("{finding}")]
+    Lint { finding: crate::lint::Finding },
+
     /// A directive after the first statement.
     #[error(
         "directive `{written}` in `{file}` line {line} comes after the first statement, where it \
@@ -237,7 +253,9 @@ impl Problem {
             | UnknownFile { file, .. }
             | UnknownDirective { file, .. }
             | BadAllow { file, .. }
+            | UnknownLint { file, .. }
             | MisplacedDirective { file, .. } => file,
+            Lint { finding } => &finding.file,
         }
     }
 }

@@ -7,29 +7,58 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::parse::{Parse, ParseStream};
 use syn::LitStr;
-use tidemark_core::{Direction, Migration, Script};
+use tidemark_core::{Direction, Migration, Problem, Script};
 
 /// The default folder, relative to `CARGO_MANIFEST_DIR`.
 const DEFAULT_FOLDER: &str = "migrations";
 
-/// The macro's arguments: nothing, or the folder's path.
+/// The macro's arguments: the folder's path, then `lint = strict`, both optional.
 pub struct Input {
     path: Option<LitStr>,
+    strict: bool,
 }
+
+const USAGE: &str =
+    "expected the folder's path and `lint = strict`, as in `embed_migrations!(\"migrations\", lint = strict)`";
 
 impl Parse for Input {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
-        let path = if input.is_empty() {
-            None
+        let path = if input.peek(LitStr) {
+            Some(input.parse::<LitStr>()?)
         } else {
-            Some(input.parse()?)
+            None
+        };
+        if path.is_some() && !input.is_empty() {
+            input.parse::<syn::Token![,]>()?;
+        }
+        let strict = match input.is_empty() {
+            true => false,
+            false => parse_lint(input)?,
         };
         if !input.is_empty() {
-            return Err(input.error(
-                "expected only the folder's path, as in `embed_migrations!(\"migrations\")`",
-            ));
+            return Err(input.error(USAGE));
         }
-        Ok(Input { path })
+        Ok(Input { path, strict })
+    }
+}
+
+/// `lint = strict` (advice fails the build too) or `lint = errors` (the default).
+fn parse_lint(input: ParseStream<'_>) -> syn::Result<bool> {
+    let key: syn::Ident = input
+        .parse()
+        .map_err(|e| syn::Error::new(e.span(), USAGE))?;
+    if key != "lint" {
+        return Err(syn::Error::new(key.span(), USAGE));
+    }
+    input.parse::<syn::Token![=]>()?;
+    let level: syn::Ident = input.parse()?;
+    match level.to_string().as_str() {
+        "strict" => Ok(true),
+        "errors" => Ok(false),
+        _ => Err(syn::Error::new(
+            level.span(),
+            "expected `lint = strict` or `lint = errors`",
+        )),
     }
 }
 
@@ -44,6 +73,16 @@ pub fn expand(input: Input) -> syn::Result<TokenStream> {
         Ok(migrations) => migrations,
         Err(problems) => return Ok(compile_errors(problems, span)),
     };
+    let lints = tidemark_core::lint::lint(&migrations);
+    let failing: Vec<Problem> = lints
+        .failing(input.strict)
+        .map(|finding| Problem::Lint {
+            finding: finding.clone(),
+        })
+        .collect();
+    if !failing.is_empty() {
+        return Ok(compile_errors(tidemark_core::Problems(failing), span));
+    }
     let mut emitter = Emitter {
         manifest_dir: &manifest_dir,
         items: Vec::new(),

@@ -1,1 +1,1 @@
-DROP TABLE streamers;
+DROP TABLE IF EXISTS streamers;

@@ -1,5 +1,5 @@
 -- Streamers whose streams StreamVault records.
-CREATE TABLE streamers (
+CREATE TABLE IF NOT EXISTS streamers (
     id BIGINT AUTO_INCREMENT PRIMARY KEY,
     username VARCHAR(100) NOT NULL UNIQUE,
     display_name VARCHAR(200),

@@ -1,5 +1,5 @@
 -- One row per live stream of a streamer.
-CREATE TABLE streams (
+CREATE TABLE IF NOT EXISTS streams (
     id BIGINT AUTO_INCREMENT PRIMARY KEY,
     streamer_id BIGINT NOT NULL,
     title VARCHAR(500),

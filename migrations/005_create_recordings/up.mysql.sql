@@ -1,5 +1,5 @@
 -- Recorded files; they go when their streamer goes.
-CREATE TABLE recordings (
+CREATE TABLE IF NOT EXISTS recordings (
     id BIGINT AUTO_INCREMENT PRIMARY KEY,
     streamer_id BIGINT NOT NULL,
     stream_id BIGINT NULL,

@@ -1,1 +1,1 @@
-DROP TABLE recording_settings;
+DROP TABLE IF EXISTS recording_settings;

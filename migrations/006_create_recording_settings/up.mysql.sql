@@ -1,5 +1,5 @@
 -- Per-streamer recording preferences.
-CREATE TABLE recording_settings (
+CREATE TABLE IF NOT EXISTS recording_settings (
     id BIGINT AUTO_INCREMENT PRIMARY KEY,
     streamer_id BIGINT NOT NULL UNIQUE,
     quality VARCHAR(20) NOT NULL DEFAULT 'best',

@@ -1,1 +1,1 @@
-DROP TABLE global_proxy_settings;
+DROP TABLE IF EXISTS global_proxy_settings;

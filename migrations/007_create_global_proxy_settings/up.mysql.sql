@@ -1,5 +1,5 @@
 -- The proxy every download goes through, when enabled.
-CREATE TABLE global_proxy_settings (
+CREATE TABLE IF NOT EXISTS global_proxy_settings (
     id BIGINT AUTO_INCREMENT PRIMARY KEY,
     enabled BOOLEAN NOT NULL DEFAULT FALSE,
     proxy_url VARCHAR(500),

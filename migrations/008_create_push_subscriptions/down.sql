@@ -1,1 +1,1 @@
-DROP TABLE push_subscriptions;
+DROP TABLE IF EXISTS push_subscriptions;

@@ -1,5 +1,5 @@
 -- Browser push subscriptions for go-live notifications.
-CREATE TABLE push_subscriptions (
+CREATE TABLE IF NOT EXISTS push_subscriptions (
     id BIGINT AUTO_INCREMENT PRIMARY KEY,
     endpoint VARCHAR(500) NOT NULL UNIQUE,
     p256dh VARCHAR(200) NOT NULL,

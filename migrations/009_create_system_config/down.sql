@@ -1,1 +1,1 @@
-DROP TABLE system_config;
+DROP TABLE IF EXISTS system_config;

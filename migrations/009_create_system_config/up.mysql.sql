@@ -1,5 +1,5 @@
 -- Application settings, with their defaults.
-CREATE TABLE system_config (
+CREATE TABLE IF NOT EXISTS system_config (
     config_key VARCHAR(100) NOT NULL PRIMARY KEY,
     config_value VARCHAR(1000) NOT NULL,
     updated_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6)

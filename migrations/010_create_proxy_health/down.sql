@@ -1,1 +1,1 @@
-DROP TABLE proxy_health;
+DROP TABLE IF EXISTS proxy_health;

@@ -1,5 +1,5 @@
 -- Results of the periodic proxy health check.
-CREATE TABLE proxy_health (
+CREATE TABLE IF NOT EXISTS proxy_health (
     id BIGINT AUTO_INCREMENT PRIMARY KEY,
     proxy_url VARCHAR(500) NOT NULL,
     checked_at DATETIME(6) NOT NULL DEFAULT CURRENT_TIMESTAMP(6),

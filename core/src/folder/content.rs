@@ -6,7 +6,7 @@ use std::path::Path;
 
 use super::entries::{self, Candidate, Kind};
 use crate::directive::{self, DirectiveFault};
-use crate::model::{Backend, Direction, Script, Variant};
+use crate::model::{Backend, Direction, Directives, Script, Variant};
 use crate::problem::Problem;
 use crate::sql_text;
 
@@ -250,12 +250,38 @@ fn read_script(
                 .map(|error| directive_problem(shown, error)),
         );
     });
+    if let Ok(directives) = &directives {
+        problems.extend(unknown_lints(shown, directives));
+    }
     match directives {
         Ok(directives) if problems.len() == before => {
             Some(Script::new(shown.to_owned(), text, directives))
         }
         _ => None,
     }
+}
+
+/// `-- tidemark:allow(...)` names that are not lint rules, with the closest rule.
+fn unknown_lints<'a>(
+    shown: &'a str,
+    directives: &'a Directives,
+) -> impl Iterator<Item = Problem> + 'a {
+    directives
+        .allowed_lints()
+        .filter(|name| !crate::lint::is_rule(name))
+        .map(move |name| {
+            let suggestion = crate::lint::RULES
+                .iter()
+                .map(|rule| (strsim::levenshtein(name, rule.name), rule.name))
+                .filter(|(distance, _)| *distance <= 3)
+                .min()
+                .map(|(_, rule)| rule);
+            Problem::UnknownLint {
+                file: shown.to_owned(),
+                name: name.to_owned(),
+                suggestion,
+            }
+        })
 }
 
 fn directive_problem(shown: &str, error: directive::DirectiveError) -> Problem {

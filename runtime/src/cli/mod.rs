@@ -30,7 +30,8 @@
 //!
 //! Exit codes: 0 success; 1 a migration or database error (a refusal, a failed migration, a
 //! lost connection); 2 a usage error (bad arguments, no or unusable database URL, a bad name
-//! for `new`); 3 `verify` found migrations pending, failed, running, drifted or missing.
+//! for `new`); 3 `verify` found migrations pending, failed, running, drifted or missing, or
+//! `lint --strict` found advice.
 
 mod database;
 mod new;
@@ -53,7 +54,7 @@ pub const EXIT_OK: u8 = 0;
 pub const EXIT_FAILED: u8 = 1;
 /// A usage or configuration error.
 pub const EXIT_USAGE: u8 = 2;
-/// `verify` found migrations that are not applied as embedded.
+/// `verify` found migrations that are not applied as embedded, or `lint --strict` found advice.
 pub const EXIT_NOT_UP_TO_DATE: u8 = 3;
 
 /// `migrate`: inspect and apply the migrations embedded in this binary.
@@ -159,6 +160,19 @@ pub enum Action {
         #[arg(long)]
         json: bool,
     },
+    /// Show what the lints find in the embedded migrations (or a folder): advice, and the
+    /// statements the parser could not check
+    Lint {
+        /// Exit with 3 when there is any advice, as `lint = strict` fails a build
+        #[arg(long)]
+        strict: bool,
+        /// Also list the statements the parser could not read, which no rule checked
+        #[arg(long)]
+        unchecked: bool,
+        /// Lint this folder instead of the embedded migrations
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
     /// Write the next migration into the migrations folder
     New {
         /// Its name, in lowercase snake_case
@@ -216,8 +230,14 @@ impl MigrateCommand {
     }
 
     fn execute(&self, migrations: &Migrations, default_url: Option<&str>) -> Result<u8, Failure> {
-        if let Action::New { name, dir } = &self.action {
-            return new_migration(migrations, name, dir.as_deref());
+        match &self.action {
+            Action::New { name, dir } => return new_migration(migrations, name, dir.as_deref()),
+            Action::Lint {
+                strict,
+                unchecked,
+                dir,
+            } => return lint(migrations, *strict, *unchecked, dir.as_deref()),
+            _ => {}
         }
         let url = self
             .database_url
@@ -381,10 +401,55 @@ impl MigrateCommand {
                 }
                 return Ok(if ok { EXIT_OK } else { EXIT_NOT_UP_TO_DATE });
             }
-            Action::New { .. } => unreachable!("handled without a database"),
+            Action::New { .. } | Action::Lint { .. } => unreachable!("handled without a database"),
         }
         Ok(EXIT_OK)
     }
+}
+
+fn lint(
+    migrations: &Migrations,
+    strict: bool,
+    unchecked: bool,
+    dir: Option<&std::path::Path>,
+) -> Result<u8, Failure> {
+    let read;
+    let set = match dir {
+        Some(dir) => {
+            let label = dir.display().to_string();
+            read = Migrations::from_folder(dir, &label)
+                .map_err(|problems| Failure::usage(problems.to_string()))?;
+            &read
+        }
+        None => migrations,
+    };
+    let report = tidemark_core::lint::lint(set.as_slice());
+    for finding in &report.findings {
+        match finding.rule.severity {
+            tidemark_core::lint::Severity::Error => output::error(&finding.to_string()),
+            tidemark_core::lint::Severity::Advice => output::advice(&finding.to_string()),
+        }
+    }
+    if unchecked {
+        for statement in &report.unchecked {
+            output::out(&format!(
+                "not checked: `{}` line {}: {}",
+                statement.file, statement.line, statement.reason
+            ));
+        }
+    }
+    let count = report.findings.len();
+    let noun = if count == 1 { "finding" } else { "findings" };
+    output::out(&format!(
+        "{} migrations checked: {count} {noun}, {} statements the parser could not read",
+        set.len(),
+        report.unchecked.len()
+    ));
+    Ok(if report.failing(strict).next().is_some() {
+        EXIT_NOT_UP_TO_DATE
+    } else {
+        EXIT_OK
+    })
 }
 
 fn new_migration(

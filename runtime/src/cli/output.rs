@@ -25,6 +25,12 @@ pub fn error(message: &str) {
     let _ = writeln!(stderr, "{RED}error:{RED:#} {message}");
 }
 
+/// Writes `advice: <message>` to standard output.
+pub fn advice(message: &str) {
+    let mut stdout = anstream::stdout();
+    let _ = writeln!(stdout, "{YELLOW}advice:{YELLOW:#} {message}");
+}
+
 /// Writes `warning: <message>` to standard error.
 pub fn warning(message: &str) {
     let mut stderr = anstream::stderr();

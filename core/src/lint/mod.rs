@@ -1,0 +1,188 @@
+//! Lints: migration mistakes that only show in production, found at compile time.
+//!
+//! Each script is split into statements with sqlparser's tokenizer and each statement parsed
+//! with the dialect of the backends that run it. A statement the parser cannot read is never
+//! an error: it is recorded as unchecked. Error rules fail the build unless the file allows
+//! them with `-- tidemark:allow(<rule>)`; advice rules are shown by `migrate lint` and fail
+//! the build only in strict mode.
+
+mod parse;
+mod rules;
+
+use std::fmt;
+
+use crate::model::{Backend, Migration, Script};
+
+pub use parse::Statement;
+pub use rules::RULES;
+
+/// How much a rule matters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// Shown by `migrate lint`; an error only in strict mode.
+    Advice,
+    /// A compile error unless allowed in the file.
+    Error,
+}
+
+/// A lint rule: its name (used in `-- tidemark:allow(...)`), why it matters and the fix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rule {
+    /// The kebab-case name.
+    pub name: &'static str,
+    /// Error or advice.
+    pub severity: Severity,
+    /// Why the statement is a problem.
+    pub why: &'static str,
+    /// What to do instead.
+    pub fix: &'static str,
+}
+
+/// The backends a script runs on, and how.
+#[derive(Clone, Copy, Debug)]
+pub struct Context<'a> {
+    /// The script.
+    pub script: &'a Script,
+    /// Whether it is a `down` script.
+    pub down: bool,
+    /// The backends that run it.
+    pub backends: &'a [Backend],
+}
+
+impl Context<'_> {
+    /// Whether `backend` runs the script.
+    pub fn runs_on(&self, backend: Backend) -> bool {
+        self.backends.contains(&backend)
+    }
+
+    /// Whether the runner wraps the script in a transaction on some backend.
+    pub fn in_transaction(&self) -> bool {
+        !self.script.directives().no_transaction()
+    }
+}
+
+/// One thing a rule found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// The rule.
+    pub rule: Rule,
+    /// The file, as shown to users.
+    pub file: String,
+    /// The 1-based line of the statement.
+    pub line: usize,
+    /// What the statement does wrong, e.g. "`CREATE INDEX CONCURRENTLY` in a transaction".
+    pub what: String,
+}
+
+impl Finding {
+    /// Whether the file allows this finding's rule.
+    fn allowed_in(&self, script: &Script) -> bool {
+        script
+            .directives()
+            .allowed_lints()
+            .any(|lint| lint == self.rule.name)
+    }
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Rule { name, why, fix, .. } = self.rule;
+        write!(
+            f,
+            "`{}` line {}: {} [{name}]: {why}; {fix}, or allow it with `-- tidemark:allow({name})` at the \
+             top of the file",
+            self.file, self.line, self.what
+        )
+    }
+}
+
+/// A statement the parser could not read, so no rule checked it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unchecked {
+    /// The file, as shown to users.
+    pub file: String,
+    /// The 1-based line of the statement.
+    pub line: usize,
+    /// The parser's message.
+    pub reason: String,
+}
+
+/// Everything the lints found in a migration set.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LintReport {
+    /// Findings not allowed by their files, in file and line order.
+    pub findings: Vec<Finding>,
+    /// Statements no rule could check.
+    pub unchecked: Vec<Unchecked>,
+}
+
+impl LintReport {
+    /// The findings that fail a build: errors, and in `strict` mode advice too.
+    pub fn failing(&self, strict: bool) -> impl Iterator<Item = &Finding> {
+        self.findings
+            .iter()
+            .filter(move |f| strict || f.rule.severity == Severity::Error)
+    }
+}
+
+/// Lints every script of every migration.
+pub fn lint(migrations: &[Migration]) -> LintReport {
+    let mut report = LintReport::default();
+    for migration in migrations {
+        lint_migration(migration, &mut report);
+    }
+    report
+}
+
+fn lint_migration(migration: &Migration, report: &mut LintReport) {
+    for (down, direction) in [(false, migration.up()), (true, migration.down())] {
+        for (script, backends) in scripts_by_backends(direction) {
+            let ctx = Context {
+                script,
+                down,
+                backends: &backends,
+            };
+            let statements = parse::statements(script, &backends);
+            report
+                .unchecked
+                .extend(statements.iter().filter_map(|s| s.unchecked(script)));
+            let found = rules::check(&ctx, &statements);
+            report
+                .findings
+                .extend(found.into_iter().filter(|f| !f.allowed_in(script)));
+        }
+    }
+    let up_down = rules::down_does_not_undo(migration);
+    report.findings.extend(up_down.into_iter().filter(|f| {
+        let down = migration.down().default_script();
+        !down.is_some_and(|script| f.allowed_in(script))
+    }));
+}
+
+/// Each script of a direction with the backends that run it.
+fn scripts_by_backends(direction: &crate::model::Direction) -> Vec<(&Script, Vec<Backend>)> {
+    let mut scripts: Vec<(&Script, Vec<Backend>)> = direction
+        .variants()
+        .iter()
+        .map(|v| (v.script(), vec![v.backend()]))
+        .collect();
+    if let Some(default) = direction.default_script() {
+        let covered: Vec<Backend> = direction.variants().iter().map(|v| v.backend()).collect();
+        let rest: Vec<Backend> = Backend::ALL
+            .into_iter()
+            .filter(|b| !covered.contains(b))
+            .collect();
+        if !rest.is_empty() {
+            scripts.push((default, rest));
+        }
+    }
+    scripts
+}
+
+/// Whether `name` is a lint rule.
+pub fn is_rule(name: &str) -> bool {
+    RULES.iter().any(|rule| rule.name == name)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,506 @@
+//! The rules, and the checks that find them.
+
+use std::collections::HashSet;
+
+use sqlparser::ast::{
+    AlterTable, AlterTableOperation, ColumnDef, ColumnOption, CreateIndex, CreateTable, DataType,
+    ObjectName, ObjectType, Statement as Ast, TableConstraint,
+};
+
+use super::parse::{self, Statement};
+use super::{Context, Finding, Rule, Severity};
+use crate::model::{Backend, Migration};
+
+/// A statement that cannot run inside a transaction, in a file that runs in one.
+pub const NEEDS_NO_TRANSACTION: Rule = Rule {
+    name: "needs-no-transaction",
+    severity: Severity::Error,
+    why:
+        "it cannot run inside a transaction, and tidemark runs this file in one, so the migration \
+          always fails",
+    fix: "add `-- tidemark:no-transaction` at the top of the file",
+};
+
+/// A statement that cannot run inside a transaction, still in one in a no-transaction file.
+pub const IMPLICIT_TRANSACTION: Rule = Rule {
+    name: "implicit-transaction",
+    severity: Severity::Error,
+    why: "it cannot run inside a transaction, but here it still runs in one: between a BEGIN and \
+          its COMMIT, or in a single batch because the file's statements could not be told apart",
+    fix: "remove the BEGIN and COMMIT around it, or move it to a file of its own",
+};
+
+/// `ADD COLUMN ... NOT NULL` with no `DEFAULT` on an existing table.
+pub const ADD_NOT_NULL_WITHOUT_DEFAULT: Rule = Rule {
+    name: "add-not-null-without-default",
+    severity: Severity::Error,
+    why:
+        "a NOT NULL column with no DEFAULT cannot be added to a table that has rows (and never on \
+          SQLite), so this fails in production even if it passes on an empty test database",
+    fix: "give the column a DEFAULT, or add it nullable, fill it, and set NOT NULL in a later \
+          migration",
+};
+
+/// `BEGIN`, `COMMIT` or `ROLLBACK` in a file the runner wraps in a transaction.
+pub const TRANSACTION_CONTROL: Rule = Rule {
+    name: "transaction-control",
+    severity: Severity::Error,
+    why: "tidemark already runs this file in a transaction with its tracking row; ending it here \
+          commits the migration without its record, or records it without its changes",
+    fix:
+        "remove the statement, or add `-- tidemark:no-transaction` to manage transactions yourself",
+};
+
+/// `DROP TABLE` in a forward migration.
+pub const DROP_TABLE: Rule = Rule {
+    name: "drop-table",
+    severity: Severity::Advice,
+    why: "its data is gone for good, and the code still deployed while the migration runs may read it",
+    fix: "drop it in a later release, once no deployed code uses it and it is backed up",
+};
+
+/// `DROP COLUMN` in a forward migration.
+pub const DROP_COLUMN: Rule = Rule {
+    name: "drop-column",
+    severity: Severity::Advice,
+    why: "its data is gone for good, and the code still deployed while the migration runs may read it",
+    fix: "stop using the column first, and drop it in a later release",
+};
+
+/// Renaming a table.
+pub const RENAME_TABLE: Rule = Rule {
+    name: "rename-table",
+    severity: Severity::Advice,
+    why: "code still deployed uses the old name and fails from the moment this commits",
+    fix:
+        "add the new table, move readers and writers to it, and drop the old one in a later release",
+};
+
+/// Renaming a column.
+pub const RENAME_COLUMN: Rule = Rule {
+    name: "rename-column",
+    severity: Severity::Advice,
+    why: "code still deployed uses the old name and fails from the moment this commits",
+    fix: "add the new column, write both, move readers, and drop the old one in a later release",
+};
+
+/// `CREATE INDEX` without `CONCURRENTLY` on an existing PostgreSQL table.
+pub const INDEX_WITHOUT_CONCURRENTLY: Rule = Rule {
+    name: "index-without-concurrently",
+    severity: Severity::Advice,
+    why: "on PostgreSQL, CREATE INDEX blocks every write to the table until the index is built",
+    fix: "use CREATE INDEX CONCURRENTLY, in a file with `-- tidemark:no-transaction`",
+};
+
+/// A foreign key added to an existing PostgreSQL table without `NOT VALID`.
+pub const FOREIGN_KEY_WITHOUT_NOT_VALID: Rule = Rule {
+    name: "foreign-key-without-not-valid",
+    severity: Severity::Advice,
+    why:
+        "on PostgreSQL, adding a foreign key checks every row while it blocks writes to both tables",
+    fix: "add it NOT VALID, then VALIDATE CONSTRAINT in a later migration",
+};
+
+/// A `down.sql` that leaves something its `up.sql` created.
+pub const DOWN_DOES_NOT_UNDO: Rule = Rule {
+    name: "down-does-not-undo",
+    severity: Severity::Advice,
+    why: "reverting leaves it behind, so applying the migration again fails",
+    fix: "drop it in down.sql",
+};
+
+/// DDL that fails when run twice, in a script MySQL runs.
+pub const NON_IDEMPOTENT_DDL: Rule = Rule {
+    name: "non-idempotent-ddl",
+    severity: Severity::Advice,
+    why:
+        "MySQL commits DDL at once, so a migration that fails part-way keeps this, and running it \
+          again after the fix fails here",
+    fix: "write IF NOT EXISTS (CREATE) or IF EXISTS (DROP)",
+};
+
+/// Every rule, errors first.
+pub const RULES: [Rule; 12] = [
+    NEEDS_NO_TRANSACTION,
+    IMPLICIT_TRANSACTION,
+    ADD_NOT_NULL_WITHOUT_DEFAULT,
+    TRANSACTION_CONTROL,
+    DROP_TABLE,
+    DROP_COLUMN,
+    RENAME_TABLE,
+    RENAME_COLUMN,
+    INDEX_WITHOUT_CONCURRENTLY,
+    FOREIGN_KEY_WITHOUT_NOT_VALID,
+    DOWN_DOES_NOT_UNDO,
+    NON_IDEMPOTENT_DDL,
+];
+
+/// A table name as compared: lowercase, without quotes.
+fn key(name: &ObjectName) -> String {
+    name.to_string().replace(['"', '`'], "").to_lowercase()
+}
+
+/// Runs every per-statement rule on one script.
+pub fn check(ctx: &Context<'_>, statements: &[Statement]) -> Vec<Finding> {
+    let created: HashSet<String> = statements
+        .iter()
+        .filter_map(|s| match &s.parsed {
+            Ok(Ast::CreateTable(CreateTable { name, .. })) => Some(key(name)),
+            _ => None,
+        })
+        .collect();
+    let located = !statements
+        .iter()
+        .any(|s| s.words.is_empty() && s.parsed.is_err());
+    let mut findings = Vec::new();
+    let mut explicit_transaction = false;
+    let mut inside_body = false;
+    for statement in statements {
+        let finding = |rule: Rule, what: String| Finding {
+            rule,
+            file: ctx.script.path().to_owned(),
+            line: statement.line,
+            what,
+        };
+        if inside_body {
+            inside_body = !statement.starts_with(&["END"]);
+            continue;
+        }
+        inside_body = opens_body(statement);
+        if let Some(control) = transaction_control(statement) {
+            explicit_transaction = matches!(control, "BEGIN" | "START TRANSACTION");
+            if ctx.in_transaction() {
+                findings.push(finding(
+                    TRANSACTION_CONTROL,
+                    format!("`{control}` in a file that runs in a transaction"),
+                ));
+            }
+        }
+        if let Some(what) = needs_no_transaction(ctx, statement) {
+            if ctx.in_transaction() {
+                findings.push(finding(
+                    NEEDS_NO_TRANSACTION,
+                    format!("{what} in a file that runs in a transaction"),
+                ));
+            } else if ctx.runs_on(Backend::Postgres) && (explicit_transaction || !located) {
+                findings.push(finding(
+                    IMPLICIT_TRANSACTION,
+                    format!("{what} inside a transaction"),
+                ));
+            }
+        }
+        let Ok(parsed) = &statement.parsed else {
+            continue;
+        };
+        for (rule, what) in statement_rules(ctx, parsed, &created) {
+            findings.push(finding(rule, what));
+        }
+    }
+    findings
+}
+
+/// `CREATE TRIGGER ... BEGIN` (or a procedure or function written the same way) opens a body
+/// whose statements run later, not as part of the migration.
+fn opens_body(statement: &Statement) -> bool {
+    let creates_routine = statement.starts_with(&["CREATE"])
+        && ["TRIGGER", "PROCEDURE", "FUNCTION"]
+            .iter()
+            .any(|w| statement.has_word(w));
+    creates_routine
+        && statement.has_word("BEGIN")
+        && statement.words.last().is_none_or(|w| w != "END")
+}
+
+/// `BEGIN`, `START TRANSACTION`, `COMMIT`, `ROLLBACK` or `END` as a statement of its own.
+fn transaction_control(statement: &Statement) -> Option<&'static str> {
+    let tail = |at: usize| statement.words.get(at).map(String::as_str);
+    match statement.words.first().map(String::as_str)? {
+        "BEGIN"
+            if matches!(
+                tail(1),
+                None | Some(
+                    "TRANSACTION" | "WORK" | "ISOLATION" | "DEFERRED" | "IMMEDIATE" | "EXCLUSIVE"
+                )
+            ) =>
+        {
+            Some("BEGIN")
+        }
+        "START" if tail(1) == Some("TRANSACTION") => Some("START TRANSACTION"),
+        "COMMIT" => Some("COMMIT"),
+        "END" if matches!(tail(1), None | Some("TRANSACTION" | "WORK")) => Some("END"),
+        "ROLLBACK" if tail(1) != Some("TO") && tail(2) != Some("TO") => Some("ROLLBACK"),
+        _ => None,
+    }
+}
+
+/// What the statement is, when it cannot run inside a transaction on a backend that runs it.
+fn needs_no_transaction(ctx: &Context<'_>, s: &Statement) -> Option<String> {
+    if ctx.runs_on(Backend::Postgres) {
+        let postgres = [
+            (
+                s.starts_with(&["CREATE"]) && s.has_word("INDEX") && s.has_word("CONCURRENTLY"),
+                "`CREATE INDEX CONCURRENTLY`",
+            ),
+            (
+                s.starts_with(&["DROP", "INDEX", "CONCURRENTLY"]),
+                "`DROP INDEX CONCURRENTLY`",
+            ),
+            (
+                s.starts_with(&["REINDEX"]) && s.has_word("CONCURRENTLY"),
+                "`REINDEX CONCURRENTLY`",
+            ),
+            (
+                s.starts_with(&["ALTER", "TYPE"]) && s.has_word("ADD") && s.has_word("VALUE"),
+                "`ALTER TYPE ... ADD VALUE` (before PostgreSQL 12)",
+            ),
+            (
+                s.starts_with(&["CREATE", "DATABASE"]) || s.starts_with(&["DROP", "DATABASE"]),
+                "`CREATE`/`DROP DATABASE`",
+            ),
+            (s.starts_with(&["ALTER", "SYSTEM"]), "`ALTER SYSTEM`"),
+            (
+                s.starts_with(&["CREATE", "TABLESPACE"]) || s.starts_with(&["DROP", "TABLESPACE"]),
+                "`CREATE`/`DROP TABLESPACE`",
+            ),
+        ];
+        if let Some((_, what)) = postgres.iter().find(|(hit, _)| *hit) {
+            return Some((*what).to_owned());
+        }
+    }
+    let vacuum_backend = ctx.runs_on(Backend::Postgres) || ctx.runs_on(Backend::Sqlite);
+    (vacuum_backend && s.starts_with(&["VACUUM"])).then(|| "`VACUUM`".to_owned())
+}
+
+/// The rules read from a parsed statement.
+fn statement_rules(
+    ctx: &Context<'_>,
+    parsed: &Ast,
+    created: &HashSet<String>,
+) -> Vec<(Rule, String)> {
+    let mut found = Vec::new();
+    let existing = |name: &ObjectName| !created.contains(&key(name));
+    let postgres = ctx.runs_on(Backend::Postgres);
+    match parsed {
+        Ast::AlterTable(AlterTable {
+            name, operations, ..
+        }) => {
+            for operation in operations {
+                alter_rules(ctx, name, operation, existing(name), &mut found);
+            }
+        }
+        Ast::CreateIndex(CreateIndex {
+            concurrently: false,
+            table_name,
+            ..
+        }) if postgres && !ctx.down && existing(table_name) => {
+            found.push((
+                INDEX_WITHOUT_CONCURRENTLY,
+                format!("`CREATE INDEX` on existing table `{table_name}`"),
+            ));
+        }
+        Ast::Drop {
+            object_type: ObjectType::Table,
+            names,
+            if_exists,
+            ..
+        } => {
+            let name = names
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            if !ctx.down && names.iter().any(existing) {
+                found.push((DROP_TABLE, format!("`DROP TABLE {name}`")));
+            }
+            if ctx.runs_on(Backend::Mysql) && !if_exists {
+                found.push((
+                    NON_IDEMPOTENT_DDL,
+                    format!("`DROP TABLE {name}` without IF EXISTS"),
+                ));
+            }
+        }
+        Ast::RenameTable(renames) if !ctx.down => {
+            for rename in renames {
+                found.push((
+                    RENAME_TABLE,
+                    format!("`RENAME TABLE {} TO {}`", rename.old_name, rename.new_name),
+                ));
+            }
+        }
+        Ast::CreateTable(CreateTable {
+            name,
+            if_not_exists: false,
+            ..
+        }) if ctx.runs_on(Backend::Mysql) => {
+            found.push((
+                NON_IDEMPOTENT_DDL,
+                format!("`CREATE TABLE {name}` without IF NOT EXISTS"),
+            ));
+        }
+        _ => {}
+    }
+    found
+}
+
+fn alter_rules(
+    ctx: &Context<'_>,
+    table: &ObjectName,
+    operation: &AlterTableOperation,
+    existing: bool,
+    found: &mut Vec<(Rule, String)>,
+) {
+    match operation {
+        AlterTableOperation::AddColumn { column_def, .. }
+            if existing
+                && adds_not_null_without_default(column_def)
+                && (ctx.runs_on(Backend::Postgres) || ctx.runs_on(Backend::Sqlite)) =>
+        {
+            let what = format!(
+                "`ADD COLUMN {} ... NOT NULL` with no DEFAULT on existing table `{table}`",
+                column_def.name
+            );
+            found.push((ADD_NOT_NULL_WITHOUT_DEFAULT, what));
+        }
+        AlterTableOperation::DropColumn { column_names, .. } if !ctx.down => {
+            let names = column_names
+                .iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            found.push((DROP_COLUMN, format!("`DROP COLUMN {names}` on `{table}`")));
+        }
+        AlterTableOperation::RenameColumn {
+            old_column_name,
+            new_column_name,
+        } if !ctx.down => {
+            found.push((
+                RENAME_COLUMN,
+                format!("`RENAME COLUMN {old_column_name} TO {new_column_name}` on `{table}`"),
+            ));
+        }
+        AlterTableOperation::RenameTable { .. } if !ctx.down => {
+            found.push((RENAME_TABLE, format!("renaming table `{table}`")));
+        }
+        AlterTableOperation::AddConstraint {
+            constraint: TableConstraint::ForeignKey(_),
+            not_valid: false,
+        } if existing && ctx.runs_on(Backend::Postgres) && !ctx.down => {
+            found.push((
+                FOREIGN_KEY_WITHOUT_NOT_VALID,
+                format!("a foreign key added to existing table `{table}`"),
+            ));
+        }
+        _ => {}
+    }
+}
+
+/// A column that is NOT NULL, has no DEFAULT, and gets no value any other way.
+fn adds_not_null_without_default(column: &ColumnDef) -> bool {
+    let has =
+        |test: fn(&ColumnOption) -> bool| column.options.iter().any(|option| test(&option.option));
+    let serial =
+        matches!(&column.data_type, DataType::Custom(name, _) if key(name).ends_with("serial"));
+    has(|o| matches!(o, ColumnOption::NotNull))
+        && !has(|o| {
+            matches!(
+                o,
+                ColumnOption::Default(_)
+                    | ColumnOption::Generated { .. }
+                    | ColumnOption::Identity(_)
+            )
+        })
+        && !serial
+}
+
+/// Objects the default `up.sql` of a directory migration creates and its `down.sql` leaves.
+pub fn down_does_not_undo(migration: &Migration) -> Vec<Finding> {
+    let (Some(up), Some(down)) = (
+        migration.up().default_script(),
+        migration.down().default_script(),
+    ) else {
+        return Vec::new();
+    };
+    let backends = Backend::ALL;
+    let up_statements = parse::statements(up, &backends);
+    let down_statements = parse::statements(down, &backends);
+    let mut dropped_tables = HashSet::new();
+    let mut dropped = HashSet::new();
+    for statement in &down_statements {
+        match &statement.parsed {
+            Ok(Ast::Drop {
+                object_type: ObjectType::Table,
+                names,
+                ..
+            }) => dropped_tables.extend(names.iter().map(key)),
+            Ok(Ast::Drop {
+                object_type: ObjectType::Index,
+                names,
+                ..
+            }) => dropped.extend(names.iter().map(key)),
+            Ok(Ast::AlterTable(AlterTable {
+                name, operations, ..
+            })) => {
+                for operation in operations {
+                    if let AlterTableOperation::DropColumn { column_names, .. } = operation {
+                        dropped.extend(
+                            column_names
+                                .iter()
+                                .map(|c| format!("{}.{}", key(name), c.value.to_lowercase())),
+                        );
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut findings = Vec::new();
+    for statement in &up_statements {
+        let mut left = |what: String| {
+            findings.push(Finding {
+                rule: DOWN_DOES_NOT_UNDO,
+                file: up.path().to_owned(),
+                line: statement.line,
+                what,
+            });
+        };
+        match &statement.parsed {
+            Ok(Ast::CreateTable(CreateTable { name, .. }))
+                if !dropped_tables.contains(&key(name)) =>
+            {
+                left(format!(
+                    "table `{name}` created here is not dropped by `{}`",
+                    down.path()
+                ));
+            }
+            Ok(Ast::CreateIndex(CreateIndex {
+                name: Some(name),
+                table_name,
+                ..
+            })) if !dropped.contains(&key(name)) && !dropped_tables.contains(&key(table_name)) => {
+                left(format!(
+                    "index `{name}` created here is not dropped by `{}`",
+                    down.path()
+                ));
+            }
+            Ok(Ast::AlterTable(AlterTable {
+                name, operations, ..
+            })) if !dropped_tables.contains(&key(name)) => {
+                for operation in operations {
+                    if let AlterTableOperation::AddColumn { column_def, .. } = operation {
+                        let column =
+                            format!("{}.{}", key(name), column_def.name.value.to_lowercase());
+                        if !dropped.contains(&column) {
+                            left(format!(
+                                "column `{}` added here is not dropped by `{}`",
+                                column_def.name,
+                                down.path()
+                            ));
+                        }
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    findings
+}

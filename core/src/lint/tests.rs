@@ -1,0 +1,306 @@
+//! Each rule, firing and quiet.
+
+use std::fs;
+
+use super::{lint, LintReport};
+use crate::read_folder;
+
+fn report(files: &[(&str, &str)]) -> LintReport {
+    let dir = tempfile::tempdir().unwrap();
+    for (path, sql) in files {
+        let path = dir.path().join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, sql).unwrap();
+    }
+    lint(&read_folder(dir.path(), "migrations").unwrap())
+}
+
+/// `(rule, file, line)` of each finding.
+fn found(files: &[(&str, &str)]) -> Vec<(&'static str, String, usize)> {
+    report(files)
+        .findings
+        .into_iter()
+        .map(|f| (f.rule.name, f.file, f.line))
+        .collect()
+}
+
+fn rules(files: &[(&str, &str)]) -> Vec<&'static str> {
+    found(files).into_iter().map(|(rule, _, _)| rule).collect()
+}
+
+/// A table the migrations below alter: created in an earlier migration.
+const STREAMS: (&str, &str) = (
+    "001_streams.sql",
+    "CREATE TABLE IF NOT EXISTS streams (id INTEGER, title TEXT);",
+);
+
+#[test]
+fn concurrently_in_a_transaction_is_an_error_with_its_line() {
+    let files = [
+        STREAMS,
+        (
+            "002_index.sql",
+            "-- index it\n\nCREATE INDEX CONCURRENTLY streams_title ON streams (title);",
+        ),
+    ];
+    assert_eq!(
+        found(&files),
+        [(
+            "needs-no-transaction",
+            "migrations/002_index.sql".to_owned(),
+            3
+        )]
+    );
+    let message = report(&files).findings[0].to_string();
+    assert_eq!(
+        message,
+        "`migrations/002_index.sql` line 3: `CREATE INDEX CONCURRENTLY` in a file that runs in a transaction \
+         [needs-no-transaction]: it cannot run inside a transaction, and tidemark runs this file in one, so the \
+         migration always fails; add `-- tidemark:no-transaction` at the top of the file, or allow it with \
+         `-- tidemark:allow(needs-no-transaction)` at the top of the file"
+    );
+}
+
+#[test]
+fn concurrently_with_no_transaction_is_quiet() {
+    let files = [STREAMS, ("002_index.sql", "-- tidemark:no-transaction\nCREATE INDEX CONCURRENTLY a ON streams (title);\nCREATE INDEX CONCURRENTLY b ON streams (id);")];
+    assert_eq!(rules(&files), Vec::<&str>::new());
+}
+
+#[test]
+fn other_statements_that_refuse_transactions() {
+    for sql in [
+        "DROP INDEX CONCURRENTLY streams_title;",
+        "VACUUM;",
+        "ALTER TYPE mood ADD VALUE 'calm';",
+        "REINDEX INDEX CONCURRENTLY i;",
+    ] {
+        assert_eq!(
+            rules(&[STREAMS, ("002_x.sql", sql)]),
+            ["needs-no-transaction"],
+            "{sql}"
+        );
+    }
+    // MySQL runs no migration in a transaction that VACUUM would mind, and has no CONCURRENTLY.
+    let mysql_only = [
+        STREAMS,
+        ("002_x/up.sql", "SELECT 1;"),
+        ("002_x/up.mysql.sql", "SELECT 1;"),
+        ("002_x/up.postgres.sql", "SELECT 1;"),
+        ("002_x/up.sqlite.sql", "VACUUM;"),
+    ];
+    assert_eq!(rules(&mysql_only), ["needs-no-transaction"]);
+}
+
+#[test]
+fn concurrently_between_begin_and_commit_of_a_no_transaction_file() {
+    let sql = "-- tidemark:no-transaction\nBEGIN;\nCREATE INDEX CONCURRENTLY a ON streams (title);\nCOMMIT;";
+    assert_eq!(
+        rules(&[STREAMS, ("002_x.sql", sql)]),
+        ["implicit-transaction"]
+    );
+    let quiet = "-- tidemark:no-transaction\nBEGIN;\nUPDATE streams SET title = '';\nCOMMIT;\nCREATE INDEX CONCURRENTLY a ON streams (title);";
+    assert_eq!(rules(&[STREAMS, ("002_x.sql", quiet)]), Vec::<&str>::new());
+}
+
+#[test]
+fn not_null_without_default_on_an_existing_table() {
+    let files = [
+        STREAMS,
+        (
+            "002_x.sql",
+            "ALTER TABLE streams ADD COLUMN codec VARCHAR(10) NOT NULL;",
+        ),
+    ];
+    assert_eq!(rules(&files), ["add-not-null-without-default"]);
+    let quiet = [
+        "ALTER TABLE streams ADD COLUMN codec VARCHAR(10) NOT NULL DEFAULT 'h264';",
+        "ALTER TABLE streams ADD COLUMN codec VARCHAR(10);",
+        "CREATE TABLE IF NOT EXISTS codecs (id INTEGER);\nALTER TABLE codecs ADD COLUMN name TEXT NOT NULL;",
+    ];
+    for sql in quiet {
+        assert_eq!(
+            rules(&[STREAMS, ("002_x.sql", sql)]),
+            Vec::<&str>::new(),
+            "{sql}"
+        );
+    }
+}
+
+#[test]
+fn transaction_control_in_a_transactional_file() {
+    for sql in [
+        "BEGIN;\nUPDATE streams SET title = '';\nCOMMIT;",
+        "START TRANSACTION;\nUPDATE streams SET title = '';\nROLLBACK;",
+    ] {
+        assert_eq!(
+            rules(&[STREAMS, ("002_x.sql", sql)]),
+            ["transaction-control", "transaction-control"],
+            "{sql}"
+        );
+    }
+    let trigger = "CREATE TRIGGER stamp AFTER INSERT ON streams BEGIN\n  UPDATE streams SET title = 'x' WHERE id = NEW.id;\nEND;";
+    assert_eq!(
+        rules(&[STREAMS, ("002_x.sql", trigger)]),
+        Vec::<&str>::new()
+    );
+    let savepoint = "SAVEPOINT a;\nUPDATE streams SET title = '';\nROLLBACK TO SAVEPOINT a;";
+    assert_eq!(
+        rules(&[STREAMS, ("002_x.sql", savepoint)]),
+        Vec::<&str>::new()
+    );
+}
+
+#[test]
+fn allow_silences_a_rule_for_its_file() {
+    let sql = "-- tidemark:allow(add-not-null-without-default)\nALTER TABLE streams ADD COLUMN codec VARCHAR(10) NOT NULL;";
+    assert_eq!(rules(&[STREAMS, ("002_x.sql", sql)]), Vec::<&str>::new());
+}
+
+#[test]
+fn advice_on_drops_and_renames() {
+    assert_eq!(
+        rules(&[STREAMS, ("002_x.sql", "DROP TABLE IF EXISTS streams;")]),
+        ["drop-table"]
+    );
+    assert_eq!(
+        rules(&[
+            STREAMS,
+            ("002_x.sql", "ALTER TABLE streams DROP COLUMN title;")
+        ]),
+        ["drop-column"]
+    );
+    assert_eq!(
+        rules(&[
+            STREAMS,
+            (
+                "002_x.sql",
+                "ALTER TABLE streams RENAME COLUMN title TO name;"
+            )
+        ]),
+        ["rename-column"]
+    );
+    assert_eq!(
+        rules(&[
+            STREAMS,
+            ("002_x.sql", "ALTER TABLE streams RENAME TO broadcasts;")
+        ]),
+        ["rename-table"]
+    );
+    // In a down script, dropping is the point.
+    let reversible = [
+        STREAMS,
+        (
+            "002_x/up.sql",
+            "CREATE TABLE IF NOT EXISTS extra (id INTEGER);",
+        ),
+        ("002_x/down.sql", "DROP TABLE IF EXISTS extra;"),
+    ];
+    assert_eq!(rules(&reversible), Vec::<&str>::new());
+}
+
+#[test]
+fn postgres_advice_on_indexes_and_foreign_keys() {
+    let index = [
+        STREAMS,
+        ("002_x/up.sql", "SELECT 1;"),
+        (
+            "002_x/up.postgres.sql",
+            "CREATE INDEX a ON streams (title);",
+        ),
+    ];
+    assert_eq!(rules(&index), ["index-without-concurrently"]);
+    let new_table = [
+        ("001_x/up.sql", "SELECT 1;"),
+        (
+            "001_x/up.postgres.sql",
+            "CREATE TABLE t (id INTEGER);\nCREATE INDEX a ON t (id);",
+        ),
+    ];
+    assert_eq!(rules(&new_table), Vec::<&str>::new());
+    let fk = "ALTER TABLE streams ADD CONSTRAINT fk FOREIGN KEY (id) REFERENCES other (id);";
+    let files = [
+        STREAMS,
+        ("002_x/up.sql", "SELECT 1;"),
+        ("002_x/up.postgres.sql", fk),
+    ];
+    assert_eq!(rules(&files), ["foreign-key-without-not-valid"]);
+    let not_valid = format!("{} NOT VALID;", fk.trim_end_matches(';'));
+    assert_eq!(
+        rules(&[
+            STREAMS,
+            ("002_x/up.sql", "SELECT 1;"),
+            ("002_x/up.postgres.sql", &not_valid)
+        ]),
+        Vec::<&str>::new()
+    );
+}
+
+#[test]
+fn down_that_leaves_what_up_created() {
+    let files = [("001_x/up.sql", "CREATE TABLE IF NOT EXISTS a (id INTEGER);\nCREATE TABLE IF NOT EXISTS b (id INTEGER);"), ("001_x/down.sql", "DROP TABLE IF EXISTS a;")];
+    assert_eq!(
+        found(&files),
+        [(
+            "down-does-not-undo",
+            "migrations/001_x/up.sql".to_owned(),
+            2
+        )]
+    );
+    let column = [
+        STREAMS,
+        ("002_x/up.sql", "ALTER TABLE streams ADD COLUMN codec TEXT;"),
+        ("002_x/down.sql", "SELECT 1;"),
+    ];
+    assert_eq!(rules(&column), ["down-does-not-undo"]);
+    let undone = [
+        STREAMS,
+        ("002_x/up.sql", "ALTER TABLE streams ADD COLUMN codec TEXT;"),
+        ("002_x/down.sql", "ALTER TABLE streams DROP COLUMN codec;"),
+    ];
+    assert_eq!(rules(&undone), Vec::<&str>::new());
+}
+
+#[test]
+fn non_idempotent_ddl_where_mysql_runs_it() {
+    assert_eq!(
+        rules(&[("001_x.sql", "CREATE TABLE t (id INTEGER);")]),
+        ["non-idempotent-ddl"]
+    );
+    let elsewhere = [
+        ("001_x/up.sql", "CREATE TABLE t (id INTEGER);"),
+        (
+            "001_x/up.mysql.sql",
+            "CREATE TABLE IF NOT EXISTS t (id INTEGER);",
+        ),
+    ];
+    assert_eq!(rules(&elsewhere), Vec::<&str>::new());
+}
+
+#[test]
+fn unparseable_statements_are_reported_unchecked_never_found() {
+    let plpgsql = "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n  NEW.updated_at := now();\n  RETURN NEW;\nEND;\n$$;\nCREATE TABLE IF NOT EXISTS ok (id INTEGER);";
+    let report = report(&[
+        ("001_x/up.sql", "SELECT 1;"),
+        ("001_x/up.postgres.sql", plpgsql),
+    ]);
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    let mysql = report_unchecked(&[("001_x/up.sql", "SELECT 1;"), ("001_x/up.mysql.sql", "CREATE EVENT purge ON SCHEDULE EVERY 1 DAY DO DELETE FROM streams;\nOPTIMIZE TABLE streams;")]);
+    assert_eq!(
+        mysql,
+        [
+            ("migrations/001_x/up.mysql.sql".to_owned(), 1),
+            ("migrations/001_x/up.mysql.sql".to_owned(), 2)
+        ]
+    );
+}
+
+fn report_unchecked(files: &[(&str, &str)]) -> Vec<(String, usize)> {
+    let report = report(files);
+    assert!(report.findings.is_empty(), "{:?}", report.findings);
+    report
+        .unchecked
+        .into_iter()
+        .map(|u| (u.file, u.line))
+        .collect()
+}

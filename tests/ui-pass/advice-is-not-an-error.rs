@@ -1,0 +1,6 @@
+// Advice does not fail a build unless lint = strict.
+static MIGRATIONS: tidemark::Migrations = tidemark::embed_migrations!("tests/fixtures/lint-strict");
+
+fn main() {
+    assert_eq!(MIGRATIONS.len(), 2);
+}

@@ -1,0 +1,6 @@
+// The rule is allowed by the file, so the build passes.
+static MIGRATIONS: tidemark::Migrations = tidemark::embed_migrations!("tests/fixtures/lint-allowed");
+
+fn main() {
+    assert_eq!(MIGRATIONS.len(), 2);
+}

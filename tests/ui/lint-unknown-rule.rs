@@ -1,0 +1,3 @@
+static MIGRATIONS: tidemark::Migrations = tidemark::embed_migrations!("tests/fixtures/lint-unknown-rule");
+
+fn main() {}
