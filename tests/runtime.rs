@@ -422,6 +422,7 @@ on_every_backend! {
         let mut conn = db.connect();
         broken(BROKEN).run_pending(&mut conn).unwrap_err();
         let mut other = db.connect();
+        assert!(other.lock_is_free(), "the lock is held after a failed run");
         let quick = Duration::from_millis(500);
         // mark_unapplied always takes the lock: it succeeds only if the failed run let go.
         broken(BROKEN).runner().lock_timeout(quick).mark_unapplied(&mut other, 2).unwrap();
@@ -434,6 +435,7 @@ on_every_backend! {
         let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| broken(FIXED).run_pending(&mut conn)));
         PANIC_ON_APPLIED.with(|flag| flag.set(false));
         assert!(outcome.is_err(), "the run did not panic: {:?}", outcome.map(|r| r.map(|r| r.to_string())));
+        assert!(other.lock_is_free(), "the lock is held after a panic");
         broken(FIXED).runner().lock_timeout(quick).mark_unapplied(&mut other, 2).unwrap_or_else(|e| panic!("lock still held after a panic: {e}"));
     }
 

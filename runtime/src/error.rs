@@ -89,13 +89,14 @@ pub enum Error {
 
     /// Another process held the migration lock for longer than the lock timeout.
     #[error(
-        "could not take the migration lock of `{table}` within {waited:?}{}; another process is \
+        "could not take the migration lock of `{table}` within {}{}; another process is \
          migrating: wait for it, or raise `lock_timeout`",
+        humantime::format_duration(*timeout),
         holder.as_ref().map(|h| format!(" (held by {h})")).unwrap_or_default()
     )]
     LockTimeout {
         table: String,
-        waited: Duration,
+        timeout: Duration,
         holder: Option<String>,
     },
 

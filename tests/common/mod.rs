@@ -150,6 +150,12 @@ struct Count {
     n: i64,
 }
 
+#[derive(QueryableByName)]
+struct Text1 {
+    #[diesel(sql_type = Nullable<Text>)]
+    t: Option<String>,
+}
+
 /// One tracking row, as the tests read it.
 #[derive(QueryableByName, Debug)]
 pub struct Row {
@@ -181,10 +187,20 @@ pub trait Inspect {
     fn rows(&mut self, table: &str) -> Vec<Row>;
     /// Runs SQL, panicking on error.
     fn run(&mut self, sql: &str);
+    /// The text a `SELECT ... AS t` returns.
+    fn text(&mut self, sql: &str) -> Option<String>;
+    /// Whether index `index` exists.
+    fn index_exists(&mut self, index: &str) -> bool;
+    /// Whether `table` has `column`.
+    fn column_exists(&mut self, table: &str, column: &str) -> bool;
+    /// Whether tidemark's migration lock of the default table is free, seen from this
+    /// connection (PostgreSQL: no advisory lock held in this database; MySQL: `IS_FREE_LOCK`
+    /// of the documented name; SQLite: an exclusive transaction can start at once).
+    fn lock_is_free(&mut self) -> bool;
 }
 
 macro_rules! inspect_for {
-    ($feature:literal, $conn:ty, $exists:literal, $quote:literal) => {
+    ($feature:literal, $conn:ty, $exists:literal, $quote:literal, $index:literal, $column:literal, $free:literal) => {
         #[cfg(feature = $feature)]
         impl Inspect for $conn {
             fn count(&mut self, sql: &str) -> i64 {
@@ -205,6 +221,27 @@ macro_rules! inspect_for {
             fn run(&mut self, sql: &str) {
                 self.batch_execute(sql).unwrap_or_else(|e| panic!("{sql}: {e}"))
             }
+            fn text(&mut self, sql: &str) -> Option<String> {
+                let rows: Vec<Text1> = diesel::sql_query(sql).load(self).unwrap_or_else(|e| panic!("{sql}: {e}"));
+                rows.into_iter().next().and_then(|row| row.t)
+            }
+            fn index_exists(&mut self, index: &str) -> bool {
+                self.count(&format!($index, index)) >= 1
+            }
+            fn column_exists(&mut self, table: &str, column: &str) -> bool {
+                self.count(&format!($column, table, column)) == 1
+            }
+            fn lock_is_free(&mut self) -> bool {
+                let sql: &str = $free;
+                if sql.is_empty() {
+                    // SQLite: the lock is the database file's; free when a writer can start now.
+                    let free = self.batch_execute("PRAGMA busy_timeout = 0; BEGIN EXCLUSIVE; COMMIT;").is_ok();
+                    let _ = self.batch_execute("ROLLBACK");
+                    free
+                } else {
+                    self.count(sql) == 1
+                }
+            }
         }
     };
 }
@@ -213,19 +250,29 @@ inspect_for!(
     "postgres",
     diesel::PgConnection,
     "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM pg_tables WHERE schemaname = current_schema() AND tablename = '{}'",
-    "\"{}\""
+    "\"{}\"",
+    "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM pg_indexes WHERE indexname = '{}'",
+    "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM information_schema.columns WHERE table_name = '{}' AND column_name = '{}'",
+    "SELECT CAST(CASE WHEN COUNT(*) = 0 THEN 1 ELSE 0 END AS BIGINT) AS n FROM pg_locks \
+     WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
 );
 inspect_for!(
     "mysql",
     diesel::MysqlConnection,
     "SELECT CAST(COUNT(*) AS SIGNED) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{}'",
-    "`{}`"
+    "`{}`",
+    "SELECT CAST(COUNT(*) AS SIGNED) AS n FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME = '{}'",
+    "SELECT CAST(COUNT(*) AS SIGNED) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{}' AND COLUMN_NAME = '{}'",
+    "SELECT CAST(IS_FREE_LOCK(CONCAT('tidemark:', LEFT(SHA2(CONCAT(DATABASE(), '.', 'tidemark_migrations'), 256), 40))) AS SIGNED) AS n"
 );
 inspect_for!(
     "sqlite",
     diesel::SqliteConnection,
     "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM sqlite_master WHERE type = 'table' AND name = '{}'",
-    "\"{}\""
+    "\"{}\"",
+    "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM sqlite_master WHERE type = 'index' AND name = '{}'",
+    "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM pragma_table_info('{}') WHERE name = '{}'",
+    ""
 );
 
 /// The 64-bit integer type of `CAST(... AS ...)` on this backend.

@@ -12,6 +12,7 @@ use tidemark_core::{Backend, Migration, Script};
 use super::assess::{embedded_checksum, migration_ref};
 use super::dialect::Dialect;
 use super::driver::Driver;
+use super::fault::{pause, Point};
 use super::lock::database;
 use super::record::{NewRecord, Record, RecordStatus};
 use super::report::Ran;
@@ -137,6 +138,7 @@ pub fn apply(
         .up()
         .for_backend(ctx.backend())
         .expect("every migration has an up script");
+    pause(Point::Before, migration.version());
     let attempt = Attempt {
         migration,
         script,
@@ -162,10 +164,17 @@ fn apply_in_transaction(
     attempt: &Attempt<'_>,
     rerun: bool,
 ) -> Result<Ran, Error> {
+    let version = attempt.migration.version();
     let result = driver.transaction(&mut |tx| {
         tx.batch(attempt.script.sql())?;
-        write_record(tx, ctx, &attempt.record(ctx, RecordStatus::Applied, true))
+        pause(Point::ScriptDone, version);
+        write_record(tx, ctx, &attempt.record(ctx, RecordStatus::Applied, true))?;
+        pause(Point::Recorded, version);
+        Ok(())
     });
+    if result.is_ok() {
+        pause(Point::Committed, version);
+    }
     match result {
         Ok(()) => Ok(ran(attempt.migration, attempt.clock)),
         Err(cause) if rerun => Err(failed(ctx, attempt.migration, true, cause)),
@@ -178,16 +187,20 @@ fn apply_outside_transaction(
     ctx: &Context<'_>,
     attempt: &Attempt<'_>,
 ) -> Result<Ran, Error> {
+    let version = attempt.migration.version();
     let running = attempt.record(ctx, RecordStatus::Running, false);
     write_record(driver, ctx, &running)
         .map_err(|cause| database("record the start of a migration", ctx.dialect, cause))?;
-    if let Err(cause) = run_outside_transaction(driver, attempt.script, ctx.backend()) {
+    pause(Point::RunningRecorded, version);
+    if let Err(cause) = run_outside_transaction(driver, attempt.script, ctx.backend(), version) {
         return Err(record_failure(driver, ctx, attempt, false, cause));
     }
+    pause(Point::ScriptDone, version);
     // Should this fail, the row stays `running` and the next run refuses with instructions.
     let applied = attempt.record(ctx, RecordStatus::Applied, false);
     write_record(driver, ctx, &applied)
         .map_err(|cause| database("record a migration as applied", ctx.dialect, cause))?;
+    pause(Point::Committed, version);
     Ok(ran(attempt.migration, attempt.clock))
 }
 
@@ -198,13 +211,18 @@ fn run_outside_transaction(
     driver: &mut dyn Driver,
     script: &Script,
     backend: Backend,
+    version: u64,
 ) -> QueryResult<()> {
     if backend == Backend::Mysql && !script.directives().no_transaction() {
         return driver.transaction(&mut |tx| tx.batch(script.sql()));
     }
-    batches(script, backend)
-        .into_iter()
-        .try_for_each(|sql| driver.batch(sql))
+    for (index, sql) in batches(script, backend).into_iter().enumerate() {
+        if index > 0 {
+            pause(Point::BetweenStatements, version);
+        }
+        driver.batch(sql)?;
+    }
+    Ok(())
 }
 
 /// Records the failure of `attempt` in the tracking table and returns its error.
@@ -275,7 +293,9 @@ pub fn revert(
         running.error = Some(super::assess::REVERTING.to_owned());
         write_record(driver, ctx, &running)
             .map_err(|cause| database("record the start of a revert", ctx.dialect, cause))?;
-        if let Err(cause) = run_outside_transaction(driver, script, ctx.backend()) {
+        if let Err(cause) =
+            run_outside_transaction(driver, script, ctx.backend(), migration.version())
+        {
             let mut marked = running.clone();
             marked.status = RecordStatus::Failed;
             marked.error = Some(format!("{}{cause}", super::assess::REVERT_FAILED));

@@ -92,7 +92,7 @@ fn poll(driver: &mut dyn Driver, dialect: &Dialect, timeout: Duration) -> Result
                 .and_then(|holders| holders.into_iter().flatten().next());
             return Err(Error::LockTimeout {
                 table: dialect.table().to_owned(),
-                waited,
+                timeout,
                 holder,
             });
         }
@@ -117,7 +117,6 @@ fn lock_sqlite(
         dialect.unlock(),
         dialect.sqlite_set_busy_timeout(previous)
     );
-    let start = Instant::now();
     match driver.batch(&dialect.sqlite_lock(timeout.as_millis())) {
         Ok(()) => Ok(release),
         Err(cause) => {
@@ -128,7 +127,7 @@ fn lock_sqlite(
                     let table = dialect.table().to_owned();
                     Err(Error::LockTimeout {
                         table,
-                        waited: start.elapsed(),
+                        timeout,
                         holder: None,
                     })
                 }

@@ -4,6 +4,7 @@ mod apply;
 mod assess;
 mod dialect;
 mod driver;
+mod fault;
 mod lock;
 mod record;
 mod report;
@@ -218,6 +219,7 @@ impl<'m> Runner<'m> {
                 self.rules,
                 dialect.table(),
             )?;
+            fault::pause(fault::Point::Locked, 0);
             let mut report = Report {
                 migrations: Vec::new(),
                 lock_wait: Some(guard.waited()),

@@ -1,0 +1,411 @@
+//! Faults a migration runner meets at every start of every replica, on the real `streamvault`
+//! binary: many processes at once, processes killed mid-migration, connections cut, a lock
+//! held too long. Each test writes its figures to `target/fault-figures/` for the README.
+//!
+//! The kill and connection tests stop a run at a chosen moment with the debug-only hook
+//! `TIDEMARK_FAULT_PAUSE=<point>:<version>` (see `runtime/src/runner/fault.rs`).
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, Command, Stdio};
+
+use common::{Inspect, TestConnection};
+
+/// The observable effect of each StreamVault migration on an empty database, by version.
+fn effect<C: TestConnection>(conn: &mut C, version: u64) -> Option<bool> {
+    Some(match version {
+        1 => conn.table_exists("streamers"),
+        2 => conn.table_exists("streams"),
+        3 => conn.index_exists("streams_title"),
+        4 => conn.column_exists("streams", "recording_path"),
+        5 => conn.table_exists("recordings"),
+        6 => conn.table_exists("recording_settings"),
+        7 => conn.table_exists("global_proxy_settings"),
+        8 => conn.table_exists("push_subscriptions"),
+        9 => conn.table_exists("system_config"),
+        10 => conn.table_exists("proxy_health"),
+        _ => return None,
+    })
+}
+
+/// The tracking rows as `(version, status)`, or none before the table exists.
+fn recorded<C: TestConnection>(conn: &mut C) -> Vec<(u64, String)> {
+    match conn.table_exists("tidemark_migrations") {
+        true => conn
+            .rows("tidemark_migrations")
+            .into_iter()
+            .map(|r| (r.version as u64, r.status))
+            .collect(),
+        false => Vec::new(),
+    }
+}
+
+/// Whether the tracking table and the schema agree: every migration recorded applied has its
+/// effect, and every one not recorded at all has none. A `running` or `failed` row is the
+/// runner's own admission that it cannot tell, and is returned for the caller to judge.
+fn agreement<C: TestConnection>(conn: &mut C) -> Result<Vec<u64>, String> {
+    let rows = recorded(conn);
+    let mut unsettled = Vec::new();
+    for version in 1..=11 {
+        let row = rows
+            .iter()
+            .find(|(v, _)| *v == version)
+            .map(|(_, s)| s.as_str());
+        if matches!(row, Some("running" | "failed")) {
+            unsettled.push(version);
+            continue;
+        }
+        let Some(present) = effect(conn, version) else {
+            continue;
+        };
+        match row {
+            Some("applied") if !present => {
+                return Err(format!("{version} is recorded applied but absent"))
+            }
+            None if present => return Err(format!("{version} is present but not recorded")),
+            _ => {}
+        }
+    }
+    Ok(unsettled)
+}
+
+/// Everything applied once: every row applied, every effect present, the seeded rows once.
+fn assert_fully_migrated<C: TestConnection>(conn: &mut C) {
+    let rows = recorded(conn);
+    assert_eq!(rows.len(), 11, "{rows:?}");
+    assert!(
+        rows.iter().all(|(_, status)| status == "applied"),
+        "{rows:?}"
+    );
+    for version in 1..=10 {
+        assert_eq!(
+            effect(conn, version),
+            Some(true),
+            "migration {version} is missing"
+        );
+    }
+    let cast = common::int64::<C>();
+    assert_eq!(
+        conn.count(&format!(
+            "SELECT CAST(COUNT(*) AS {cast}) AS n FROM system_config"
+        )),
+        2,
+        "009 ran twice"
+    );
+}
+
+fn binary() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_streamvault"));
+    command
+        .env_remove("DATABASE_URL")
+        .env_remove("TIDEMARK_FAULT_PAUSE");
+    command
+}
+
+/// Runs `streamvault --database-url url args...` to its end.
+fn run(url: &str, args: &[&str]) -> (i32, String, String) {
+    let output = binary()
+        .arg("--database-url")
+        .arg(url)
+        .args(args)
+        .output()
+        .unwrap();
+    let text = |bytes: Vec<u8>| String::from_utf8(bytes).unwrap();
+    (
+        output.status.code().unwrap_or(-1),
+        text(output.stdout),
+        text(output.stderr),
+    )
+}
+
+/// A run stopped at `pause` (`point:version`), once it has reached it.
+struct Paused {
+    child: Child,
+    stderr: BufReader<std::process::ChildStderr>,
+}
+
+impl Paused {
+    /// Starts `up` and waits until it stops at `pause`; `None` if it ended without reaching it.
+    fn start(url: &str, pause: &str, extra: &[&str]) -> Option<Paused> {
+        let mut child = binary()
+            .arg("--database-url")
+            .arg(url)
+            .args(extra)
+            .arg("up")
+            .env("TIDEMARK_FAULT_PAUSE", pause)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if stderr.read_line(&mut line).unwrap() == 0 {
+                child.wait().unwrap();
+                return None;
+            }
+            if line.starts_with("tidemark-fault: paused at") {
+                return Some(Paused { child, stderr });
+            }
+        }
+    }
+
+    fn kill(mut self) {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+    }
+
+    /// Lets the run go on, and returns its exit code and the rest of its standard error.
+    fn resume(mut self) -> (i32, String) {
+        self.child.stdin.take().unwrap().write_all(b"\n").unwrap();
+        let mut rest = String::new();
+        std::io::Read::read_to_string(&mut self.stderr, &mut rest).unwrap();
+        (self.child.wait().unwrap().code().unwrap_or(-1), rest)
+    }
+}
+
+/// Records a line of figures for the README.
+fn figures(name: &str, line: &str) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fault-figures");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(format!("{name}.txt")), format!("{line}\n")).unwrap();
+    eprintln!("{name}: {line}");
+}
+
+fn backend_name<C: TestConnection>() -> &'static str {
+    match C::BACKEND {
+        tidemark::Backend::Postgres => "postgres",
+        tidemark::Backend::Mysql => "mysql",
+        tidemark::Backend::Sqlite => "sqlite",
+    }
+}
+
+/// Where runs are stopped and killed: every point of a migration that runs in a transaction,
+/// of one that runs outside one, and the moments between.
+fn kill_points<C: TestConnection>() -> Vec<String> {
+    let versions = [1, 2, 3, 4, 6, 9, 11];
+    let points: &[&str] = match C::BACKEND {
+        tidemark::Backend::Mysql => &["before", "running-recorded", "script-done", "committed"],
+        _ => &[
+            "before",
+            "script-done",
+            "recorded",
+            "committed",
+            "running-recorded",
+            "between-statements",
+        ],
+    };
+    let mut all = vec!["locked:0".to_owned()];
+    for version in versions {
+        all.extend(points.iter().map(|point| format!("{point}:{version}")));
+    }
+    all
+}
+
+on_every_backend! {
+    fn sixteen_processes_migrate_one_database_at_once_round_after_round(db) {
+        drop(db);
+        let rounds: usize = std::env::var("TIDEMARK_FAULT_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(20);
+        let processes = 16;
+        let mut applied_by_others = 0;
+        for round in 0..rounds {
+            let db = common::TestDb::<Conn>::new().unwrap();
+            let children: Vec<Child> = (0..processes)
+                .map(|_| {
+                    binary()
+                        .args(["--database-url", &db.url, "--lock-timeout", "300s", "up"])
+                        .stdout(Stdio::piped())
+                        .stderr(Stdio::piped())
+                        .spawn()
+                        .unwrap()
+                })
+                .collect();
+            let mut applied = Vec::new();
+            for child in children {
+                let output = child.wait_with_output().unwrap();
+                let stderr = String::from_utf8_lossy(&output.stderr);
+                assert!(output.status.success(), "round {round}: a process failed: {stderr}");
+                let stdout = String::from_utf8(output.stdout).unwrap();
+                let versions: Vec<u64> = stdout
+                    .lines()
+                    .filter(|line| line.ends_with(" ms)"))
+                    .filter_map(|line| line.strip_prefix("applied ")?.split(' ').next()?.parse().ok())
+                    .collect();
+                if versions.is_empty() {
+                    applied_by_others += 1;
+                }
+                applied.extend(versions);
+            }
+            applied.sort();
+            assert_eq!(applied, (1..=11).collect::<Vec<u64>>(), "round {round}: not every migration applied exactly once");
+            let mut conn = db.connect();
+            assert_fully_migrated(&mut conn);
+            assert!(conn.lock_is_free());
+        }
+        figures(
+            &format!("concurrency-{}", backend_name::<Conn>()),
+            &format!("{rounds} rounds x {processes} processes: every process exited 0, each of the 11 migrations applied exactly once per round, {applied_by_others} process runs found nothing left to do"),
+        );
+    }
+
+    fn a_process_killed_at_any_moment_leaves_a_state_the_restart_settles(db) {
+        drop(db);
+        let mut kills = 0;
+        let mut completed = 0;
+        let mut refused = 0;
+        for point in kill_points::<Conn>() {
+            let db = common::TestDb::<Conn>::new().unwrap();
+            let Some(paused) = Paused::start(&db.url, &point, &[]) else { continue };
+            paused.kill();
+            kills += 1;
+            let mut conn = db.connect();
+            let unsettled = agreement(&mut conn).unwrap_or_else(|e| panic!("after a kill at {point}: {e}"));
+            assert!(conn.lock_is_free(), "the lock outlived the killed process ({point})");
+            let (code, _, stderr) = run(&db.url, &["up"]);
+            match unsettled.as_slice() {
+                [] => {
+                    assert_eq!(code, 0, "restart after a kill at {point}: {stderr}");
+                    completed += 1;
+                }
+                [version] => {
+                    // A migration outside a transaction was cut short: refused with instructions.
+                    assert_eq!(code, 1, "restart after a kill at {point} did not refuse");
+                    assert!(stderr.contains(&format!("`mark_applied({version})`")) && stderr.contains(&format!("`mark_unapplied({version})`")), "{stderr}");
+                    recover(&mut conn, &db.url, *version);
+                    let (code, _, stderr) = run(&db.url, &["up"]);
+                    assert_eq!(code, 0, "after recovery from a kill at {point}: {stderr}");
+                    refused += 1;
+                }
+                more => panic!("after a kill at {point}, several unsettled migrations: {more:?}"),
+            }
+            assert_fully_migrated(&mut conn);
+        }
+        assert!(kills >= 20, "only {kills} kills happened");
+        figures(
+            &format!("kills-{}", backend_name::<Conn>()),
+            &format!("{kills} kills at distinct moments: {completed} restarts completed at once, {refused} refused with mark_applied/mark_unapplied instructions and completed after the documented recovery; no migration skipped or applied twice"),
+        );
+    }
+
+    fn a_run_past_its_lock_timeout_names_the_holder(db) {
+        let holder = Paused::start(&db.url, "locked:0", &[]).expect("the first run took the lock");
+        let mut conn = db.connect();
+        assert!(!conn.lock_is_free(), "the probe does not see a held lock");
+        let (code, _, stderr) = run(&db.url, &["--lock-timeout", "300ms", "up"]);
+        assert_eq!(code, 1);
+        assert!(stderr.starts_with("error: could not take the migration lock of `tidemark_migrations` within 3"), "{stderr}");
+        assert!(stderr.contains("another process is migrating: wait for it, or raise `lock_timeout`"), "{stderr}");
+        match Conn::BACKEND {
+            tidemark::Backend::Postgres => assert!(stderr.contains("(held by process "), "{stderr}"),
+            tidemark::Backend::Mysql => assert!(stderr.contains("(held by connection "), "{stderr}"),
+            tidemark::Backend::Sqlite => {}
+        }
+        let (code, _) = holder.resume();
+        assert_eq!(code, 0);
+        assert_fully_migrated(&mut conn);
+        assert!(conn.lock_is_free());
+    }
+}
+
+/// The documented recovery from a refused restart: look at the schema, then record the
+/// migration as applied if its change is complete, or undo it and record it unapplied.
+fn recover<C: TestConnection>(conn: &mut C, url: &str, version: u64) {
+    if version == 3 && C::BACKEND == tidemark::Backend::Postgres {
+        // Cut between its statements: some indexes exist. Undo them and run it again.
+        conn.run("DROP INDEX IF EXISTS streams_streamer_id; DROP INDEX IF EXISTS streams_started_at; DROP INDEX IF EXISTS streams_title;");
+        assert_eq!(run(url, &["mark", "3", "unapplied"]).0, 0);
+        return;
+    }
+    // A change the schema shows is complete; one it cannot show (011, an idempotent backfill)
+    // is simply run again.
+    let state = if effect(conn, version) == Some(true) {
+        "applied"
+    } else {
+        "unapplied"
+    };
+    let (code, _, stderr) = run(url, &["mark", &version.to_string(), state]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[cfg(any(feature = "postgres", feature = "mysql"))]
+mod connection_lost {
+    use super::*;
+
+    /// Cuts every connection to `database` but the caller's.
+    fn cut<C: TestConnection>(admin: &mut C, database: &str) {
+        match C::BACKEND {
+            tidemark::Backend::Postgres => {
+                let sql = format!(
+                    "SELECT CAST(COUNT(pg_terminate_backend(pid)) AS BIGINT) AS n FROM pg_stat_activity \
+                     WHERE datname = '{database}' AND pid <> pg_backend_pid()"
+                );
+                assert!(admin.count(&sql) >= 1, "no connection to cut");
+            }
+            _ => {
+                let sql = format!(
+                    "SELECT GROUP_CONCAT(CONCAT('KILL ', ID) SEPARATOR '; ') AS t FROM information_schema.PROCESSLIST \
+                     WHERE DB = '{database}' AND ID <> CONNECTION_ID()"
+                );
+                let kills = admin.text(&sql).expect("no connection to cut");
+                admin.run(&kills);
+            }
+        }
+    }
+
+    fn check<C: TestConnection>() {
+        let mut outcomes = 0;
+        for point in ["locked:0", "before:2", "script-done:2", "recorded:2"] {
+            if C::BACKEND == tidemark::Backend::Mysql && point == "recorded:2" {
+                continue; // MariaDB records outside the transaction; script-done covers it.
+            }
+            let Some(db) = common::TestDb::<C>::new() else {
+                return;
+            };
+            let paused = Paused::start(&db.url, point, &[]).expect("the run reached the point");
+            let mut admin = db.connect();
+            cut(&mut admin, &db.name);
+            let (code, stderr) = paused.resume();
+            assert_eq!(
+                code, 1,
+                "a run whose connection was cut at {point} did not fail"
+            );
+            assert!(stderr.starts_with("error: "), "{stderr}");
+            assert!(
+                stderr.contains("could not") || stderr.contains("failed"),
+                "{stderr}"
+            );
+            assert!(
+                admin.lock_is_free(),
+                "the lock outlived the cut connection ({point})"
+            );
+            let unsettled =
+                agreement(&mut admin).unwrap_or_else(|e| panic!("after a cut at {point}: {e}"));
+            for version in unsettled {
+                recover(&mut admin, &db.url, version);
+            }
+            let (code, _, stderr) = run(&db.url, &["up"]);
+            assert_eq!(code, 0, "the run after a cut at {point}: {stderr}");
+            assert_fully_migrated(&mut admin);
+            outcomes += 1;
+        }
+        figures(
+            &format!("connection-lost-{}", backend_name::<C>()),
+            &format!("{outcomes} runs whose connection was cut mid-run: each failed with a clear error, left the lock free and nothing recorded applied that was not, and the next run completed"),
+        );
+    }
+
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn postgres_terminate_backend_mid_run() {
+        check::<diesel::PgConnection>();
+    }
+
+    #[cfg(feature = "mysql")]
+    #[test]
+    fn mariadb_kill_connection_mid_run() {
+        check::<diesel::MysqlConnection>();
+    }
+}
