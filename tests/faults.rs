@@ -122,7 +122,7 @@ fn run(url: &str, args: &[&str]) -> (i32, String, String) {
 /// A run stopped at `pause` (`point:version`), once it has reached it.
 struct Paused {
     child: Child,
-    stderr: BufReader<std::process::ChildStderr>,
+    stderr: Option<BufReader<std::process::ChildStderr>>,
 }
 
 impl Paused {
@@ -139,16 +139,21 @@ impl Paused {
             .stderr(Stdio::piped())
             .spawn()
             .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let stderr = child.stderr.take().map(BufReader::new);
+        let mut paused = Paused { child, stderr };
         let mut line = String::new();
         loop {
             line.clear();
-            if stderr.read_line(&mut line).unwrap() == 0 {
-                child.wait().unwrap();
+            let read = paused
+                .stderr
+                .as_mut()
+                .map_or(0, |stderr| stderr.read_line(&mut line).unwrap_or(0));
+            if read == 0 {
+                paused.child.wait().unwrap();
                 return None;
             }
             if line.starts_with("tidemark-fault: paused at") {
-                return Some(Paused { child, stderr });
+                return Some(paused);
             }
         }
     }
@@ -162,7 +167,9 @@ impl Paused {
     fn resume(mut self) -> (i32, String) {
         self.child.stdin.take().unwrap().write_all(b"\n").unwrap();
         let mut rest = String::new();
-        std::io::Read::read_to_string(&mut self.stderr, &mut rest).unwrap();
+        if let Some(stderr) = self.stderr.as_mut() {
+            std::io::Read::read_to_string(stderr, &mut rest).unwrap();
+        }
         (self.child.wait().unwrap().code().unwrap_or(-1), rest)
     }
 }
