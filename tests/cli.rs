@@ -380,3 +380,32 @@ fn lint_lists_the_statements_it_could_not_check() {
         "{stdout}"
     );
 }
+
+/// The URL with a password put in after the user name.
+fn with_password(url: &str, password: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap();
+    let (user, host) = rest.split_once('@').unwrap();
+    format!("{scheme}://{user}:{password}@{host}")
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn a_password_never_shows_in_output_of_any_command() {
+    let Some(db) = common::TestDb::<diesel::PgConnection>::new() else { return };
+    // The test server trusts local connections, so any password is accepted.
+    let url = with_password(&db.url, "s3cret-pw");
+    for args in [&["up"][..], &["status"], &["status", "--json"], &["verify", "--json"], &["plan"], &["mark", "99", "applied"], &["down", "--to", "0"]] {
+        let run = streamvault(&url, args);
+        assert!(!run.stdout.contains("s3cret-pw") && !run.stderr.contains("s3cret-pw"), "{args:?} showed the password");
+    }
+}
+
+#[cfg(feature = "mysql")]
+#[test]
+fn a_refused_password_is_not_repeated_in_the_error() {
+    let Some(db) = common::TestDb::<diesel::MysqlConnection>::new() else { return };
+    let run = streamvault(&with_password(&db.url, "s3cret-pw"), &["status"]);
+    assert_eq!(run.code, 2);
+    assert!(!run.stderr.contains("s3cret-pw"), "{}", run.stderr);
+    assert!(run.stderr.contains("root:***@127.0.0.1"), "{}", run.stderr);
+}

@@ -132,6 +132,15 @@ pub enum Problem {
         column: usize,
     },
 
+    /// A script over the size limit.
+    #[error(
+        "`{file}` is {} MiB, over the {} MiB a migration script may be; split it into several \
+         migrations, or load bulk data another way",
+        bytes / (1024 * 1024),
+        crate::folder::MAX_SCRIPT_BYTES / (1024 * 1024)
+    )]
+    TooLarge { file: String, bytes: u64 },
+
     /// A NUL byte in a script.
     #[error(
         "`{file}` contains a NUL byte on line {line}, which databases reject in SQL; remove it"
@@ -248,6 +257,7 @@ impl Problem {
             | UppercaseExtension { file, .. }
             | NotUtf8 { file, .. }
             | NulByte { file, .. }
+            | TooLarge { file, .. }
             | Empty { file }
             | EmptyDown { file }
             | UnknownFile { file, .. }

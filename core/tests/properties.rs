@@ -4,13 +4,19 @@
 use proptest::prelude::*;
 use tidemark_core::{checksum, directive, name, read_folder, sql_text, Checksum};
 
+/// `default` cases, times `TIDEMARK_FUZZ_SCALE` when set (a longer hunt than CI's).
+fn cases(default: u32) -> u32 {
+    let scale = std::env::var("TIDEMARK_FUZZ_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
+    default * scale
+}
+
 /// Lowercase snake_case names: `[a-z][a-z0-9]*(_[a-z0-9]+)*`.
 fn valid_name() -> impl Strategy<Value = String> {
     "[a-z][a-z0-9]{0,8}(_[a-z0-9]{1,6}){0,4}"
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(2_000))]
+    #![proptest_config(ProptestConfig::with_cases(cases(2_000)))]
 
     #[test]
     fn valid_names_parse_back_to_their_parts(version in 0u64..=name::MAX_VERSION, width in 3usize..=19, name in valid_name()) {
@@ -77,7 +83,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    #![proptest_config(ProptestConfig::with_cases(cases(200)))]
 
     #[test]
     fn reading_any_folder_never_panics(files in prop::collection::vec(("[0-9a-zA-Z_. -]{1,16}", any::<Vec<u8>>()), 0..6)) {
@@ -88,5 +94,58 @@ proptest! {
             }
         }
         let _ = read_folder(dir.path(), "migrations");
+    }
+}
+
+/// Text made of SQL's words and punctuation, where the tokenizer and parser do real work.
+fn sql_like() -> impl Strategy<Value = String> {
+    let token = prop::sample::select(vec![
+        "CREATE", "TABLE", "INDEX", "CONCURRENTLY", "ALTER", "ADD", "COLUMN", "NOT", "NULL", "DEFAULT", "DROP",
+        "BEGIN", "COMMIT", "END", "ROLLBACK", "VACUUM", "TRIGGER", "ON", "t", "x", "(", ")", ";", ",", "'a;b'",
+        "$$", "$$ ; $$", "--", "\n", "/*", "*/", "\"q\"", "`b`", "1", "=", "RENAME", "TO", "IF", "EXISTS",
+    ]);
+    prop::collection::vec(token, 0..40).prop_map(|tokens| tokens.join(" "))
+}
+
+fn lint_text(sql: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("001_x")).unwrap();
+    std::fs::write(dir.path().join("001_x/up.sql"), format!("SELECT 1;\n{sql}")).unwrap();
+    std::fs::write(dir.path().join("001_x/down.sql"), format!("SELECT 1;\n{sql}")).unwrap();
+    if let Ok(migrations) = read_folder(dir.path(), "migrations") {
+        let _ = tidemark_core::lint::lint(&migrations);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases(1_000)))]
+
+    #[test]
+    fn splitting_any_text_never_panics_and_stays_in_bounds(sql in any::<String>()) {
+        if let Some(ranges) = tidemark_core::statements::split(&sql) {
+            for range in ranges {
+                prop_assert!(range.start <= range.end && range.end <= sql.len());
+                prop_assert!(sql.is_char_boundary(range.start) && sql.is_char_boundary(range.end));
+            }
+        }
+    }
+
+    #[test]
+    fn splitting_sql_like_text_never_panics(sql in sql_like()) {
+        let _ = tidemark_core::statements::split(&sql);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(cases(300)))]
+
+    #[test]
+    fn linting_any_text_never_panics(sql in any::<String>()) {
+        lint_text(&sql);
+    }
+
+    #[test]
+    fn linting_sql_like_text_never_panics(sql in sql_like()) {
+        lint_text(&sql);
     }
 }

@@ -206,6 +206,12 @@ fn read_script(
     role: Role,
     problems: &mut Vec<Problem>,
 ) -> Option<Script> {
+    if let Ok(meta) = fs::metadata(path) {
+        if meta.len() > super::MAX_SCRIPT_BYTES {
+            problems.push(Problem::TooLarge { file: shown.to_owned(), bytes: meta.len() });
+            return None;
+        }
+    }
     let bytes = match fs::read(path) {
         Ok(bytes) => bytes,
         Err(error) => {

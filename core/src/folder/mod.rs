@@ -11,6 +11,10 @@ use crate::problem::{Problem, Problems};
 
 pub use entries::{Candidate, Kind};
 
+/// The largest script embedded: 16 MiB. Beyond it, a file is more likely data than a
+/// migration, and it would bloat every binary and build.
+pub const MAX_SCRIPT_BYTES: u64 = 16 * 1024 * 1024;
+
 /// The problems the name `file_name` would have as a new entry of a folder whose versions
 /// have `width` digits: the same messages `read_folder` gives. Empty when it is valid.
 pub fn check_new_name(label: &str, file_name: &str, kind: Kind, width: usize) -> Vec<Problem> {
