@@ -391,19 +391,34 @@ fn with_password(url: &str, password: &str) -> String {
 #[cfg(feature = "postgres")]
 #[test]
 fn a_password_never_shows_in_output_of_any_command() {
-    let Some(db) = common::TestDb::<diesel::PgConnection>::new() else { return };
+    let Some(db) = common::TestDb::<diesel::PgConnection>::new() else {
+        return;
+    };
     // The test server trusts local connections, so any password is accepted.
     let url = with_password(&db.url, "s3cret-pw");
-    for args in [&["up"][..], &["status"], &["status", "--json"], &["verify", "--json"], &["plan"], &["mark", "99", "applied"], &["down", "--to", "0"]] {
+    for args in [
+        &["up"][..],
+        &["status"],
+        &["status", "--json"],
+        &["verify", "--json"],
+        &["plan"],
+        &["mark", "99", "applied"],
+        &["down", "--to", "0"],
+    ] {
         let run = streamvault(&url, args);
-        assert!(!run.stdout.contains("s3cret-pw") && !run.stderr.contains("s3cret-pw"), "{args:?} showed the password");
+        assert!(
+            !run.stdout.contains("s3cret-pw") && !run.stderr.contains("s3cret-pw"),
+            "{args:?} showed the password"
+        );
     }
 }
 
 #[cfg(feature = "mysql")]
 #[test]
 fn a_refused_password_is_not_repeated_in_the_error() {
-    let Some(db) = common::TestDb::<diesel::MysqlConnection>::new() else { return };
+    let Some(db) = common::TestDb::<diesel::MysqlConnection>::new() else {
+        return;
+    };
     let run = streamvault(&with_password(&db.url, "s3cret-pw"), &["status"]);
     assert_eq!(run.code, 2);
     assert!(!run.stderr.contains("s3cret-pw"), "{}", run.stderr);

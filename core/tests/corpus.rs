@@ -12,12 +12,17 @@ type Case = (&'static str, Vec<(String, Vec<u8>)>);
 const SQL: &[u8] = b"CREATE TABLE t (id INTEGER);\n";
 
 fn files(list: &[(&str, &[u8])]) -> Vec<(String, Vec<u8>)> {
-    list.iter().map(|(name, bytes)| ((*name).to_owned(), bytes.to_vec())).collect()
+    list.iter()
+        .map(|(name, bytes)| ((*name).to_owned(), bytes.to_vec()))
+        .collect()
 }
 
 fn corpus() -> Vec<Case> {
     vec![
-        ("not zero-padded", files(&[("023_a.sql", SQL), ("24_b.sql", SQL)])),
+        (
+            "not zero-padded",
+            files(&[("023_a.sql", SQL), ("24_b.sql", SQL)]),
+        ),
         ("too few digits", files(&[("1_init.sql", SQL)])),
         ("wrong case", files(&[("024_AddCodec.sql", SQL)])),
         ("dash separator", files(&[("024-add-codec.sql", SQL)])),
@@ -32,38 +37,108 @@ fn corpus() -> Vec<Case> {
         ("name starting with a digit", files(&[("024_2fa.sql", SQL)])),
         ("no version", files(&[("add_codec.sql", SQL)])),
         ("version last", files(&[("migration_024.sql", SQL)])),
-        ("duplicate versions", files(&[("020_a.sql", SQL), ("020_b.sql", SQL)])),
-        ("same version, other widths", files(&[("020_a.sql", SQL), ("0020_b.sql", SQL)])),
-        ("duplicate file and directory", files(&[("020_a.sql", SQL), ("020_b/up.sql", SQL)])),
-        ("mixed widths", files(&[("20250522_x.sql", SQL), ("20250609160908_y.sql", SQL)])),
-        ("version too large", files(&[("99999999999999999999_x.sql", SQL)])),
+        (
+            "duplicate versions",
+            files(&[("020_a.sql", SQL), ("020_b.sql", SQL)]),
+        ),
+        (
+            "same version, other widths",
+            files(&[("020_a.sql", SQL), ("0020_b.sql", SQL)]),
+        ),
+        (
+            "duplicate file and directory",
+            files(&[("020_a.sql", SQL), ("020_b/up.sql", SQL)]),
+        ),
+        (
+            "mixed widths",
+            files(&[("20250522_x.sql", SQL), ("20250609160908_y.sql", SQL)]),
+        ),
+        (
+            "version too large",
+            files(&[("99999999999999999999_x.sql", SQL)]),
+        ),
         ("empty file", files(&[("001_a.sql", b"")])),
-        ("comment-only file", files(&[("001_a.sql", b"-- soon\n/* later */")])),
+        (
+            "comment-only file",
+            files(&[("001_a.sql", b"-- soon\n/* later */")]),
+        ),
         ("BOM-only file", files(&[("001_a.sql", b"\xef\xbb\xbf")])),
         ("line endings only", files(&[("001_a.sql", b"\r\n\r\n\r")])),
-        ("unterminated block comment", files(&[("001_a.sql", b"/* CREATE TABLE t (id INTEGER);")])),
-        ("latin-1 file", files(&[("001_a.sql", b"SELECT 'caf\xe9';")])),
+        (
+            "unterminated block comment",
+            files(&[("001_a.sql", b"/* CREATE TABLE t (id INTEGER);")]),
+        ),
+        (
+            "latin-1 file",
+            files(&[("001_a.sql", b"SELECT 'caf\xe9';")]),
+        ),
         ("UTF-16 file", files(&[("001_a.sql", b"\xff\xfeS\0E\0L\0")])),
         ("NUL byte", files(&[("001_a.sql", b"SELECT 1;\0")])),
         ("directory without up", files(&[("001_a/down.sql", SQL)])),
-        ("directory with only a down variant", files(&[("001_a/down.postgres.sql", SQL)])),
-        ("up variant missing backends", files(&[("001_a/up.postgres.sql", SQL), ("001_a/up.mysql.sql", SQL)])),
-        ("down variant without down.sql", files(&[("001_a/up.sql", SQL), ("001_a/down.mysql.sql", SQL)])),
-        ("unknown file in a directory", files(&[("001_a/up.sql", SQL), ("001_a/notes.txt", b"x")])),
-        ("subdirectory in a directory", files(&[("001_a/up.sql", SQL), ("001_a/extra/up.sql", SQL)])),
+        (
+            "directory with only a down variant",
+            files(&[("001_a/down.postgres.sql", SQL)]),
+        ),
+        (
+            "up variant missing backends",
+            files(&[("001_a/up.postgres.sql", SQL), ("001_a/up.mysql.sql", SQL)]),
+        ),
+        (
+            "down variant without down.sql",
+            files(&[("001_a/up.sql", SQL), ("001_a/down.mysql.sql", SQL)]),
+        ),
+        (
+            "unknown file in a directory",
+            files(&[("001_a/up.sql", SQL), ("001_a/notes.txt", b"x")]),
+        ),
+        (
+            "subdirectory in a directory",
+            files(&[("001_a/up.sql", SQL), ("001_a/extra/up.sql", SQL)]),
+        ),
         ("uppercase script name", files(&[("001_a/UP.SQL", SQL)])),
-        ("misspelt variant", files(&[("001_a/up.sql", SQL), ("001_a/up.postgresql.sql", SQL)])),
+        (
+            "misspelt variant",
+            files(&[("001_a/up.sql", SQL), ("001_a/up.postgresql.sql", SQL)]),
+        ),
         ("uppercase extension", files(&[("001_a.SQL", SQL)])),
         ("mixed-case extension", files(&[("001_a.Sql", SQL)])),
-        ("directory named like a file", files(&[("001_a.sql/up.sql", SQL)])),
-        ("unknown directive", files(&[("001_a.sql", b"-- tidemark:no-transactions\nSELECT 1;")])),
-        ("directive after a statement", files(&[("001_a.sql", b"SELECT 1;\n-- tidemark:no-transaction")])),
-        ("malformed allow", files(&[("001_a.sql", b"-- tidemark:allow(Drop Table)\nSELECT 1;")])),
-        ("allow of an unknown lint", files(&[("001_a.sql", b"-- tidemark:allow(drop-tables)\nSELECT 1;")])),
-        ("empty down", files(&[("001_a/up.sql", SQL), ("001_a/down.sql", b"  \n")])),
+        (
+            "directory named like a file",
+            files(&[("001_a.sql/up.sql", SQL)]),
+        ),
+        (
+            "unknown directive",
+            files(&[("001_a.sql", b"-- tidemark:no-transactions\nSELECT 1;")]),
+        ),
+        (
+            "directive after a statement",
+            files(&[("001_a.sql", b"SELECT 1;\n-- tidemark:no-transaction")]),
+        ),
+        (
+            "malformed allow",
+            files(&[("001_a.sql", b"-- tidemark:allow(Drop Table)\nSELECT 1;")]),
+        ),
+        (
+            "allow of an unknown lint",
+            files(&[("001_a.sql", b"-- tidemark:allow(drop-tables)\nSELECT 1;")]),
+        ),
+        (
+            "empty down",
+            files(&[("001_a/up.sql", SQL), ("001_a/down.sql", b"  \n")]),
+        ),
         ("name with a newline", files(&[("001_a\nb.sql", SQL)])),
-        ("everything at once", files(&[("1_A.SQL", b""), ("001_b.sql", b"\xff"), ("001_c/x.txt", b"")])),
-        ("folder of ignored files only", files(&[("README.md", b"#"), (".gitkeep", b""), ("seed.sh", b"")])),
+        (
+            "everything at once",
+            files(&[
+                ("1_A.SQL", b""),
+                ("001_b.sql", b"\xff"),
+                ("001_c/x.txt", b""),
+            ]),
+        ),
+        (
+            "folder of ignored files only",
+            files(&[("README.md", b"#"), (".gitkeep", b""), ("seed.sh", b"")]),
+        ),
     ]
 }
 
@@ -73,7 +148,10 @@ fn check(name: &str, dir: &Path, label: &str) {
     let problems = result.err().unwrap_or_else(|| panic!("{name}: accepted"));
     for problem in problems.iter() {
         let message = problem.to_string();
-        assert!(message.contains(&format!("`{label}")), "{name}: names no file: {message}");
+        assert!(
+            message.contains(&format!("`{label}")),
+            "{name}: names no file: {message}"
+        );
         assert!(!problem.file().is_empty(), "{name}");
     }
 }
@@ -98,14 +176,19 @@ fn missing_folders_and_files_for_folders_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     check("missing folder", &dir.path().join("nope"), "db/migrations");
     fs::write(dir.path().join("file"), SQL).unwrap();
-    check("a file for a folder", &dir.path().join("file"), "db/migrations");
+    check(
+        "a file for a folder",
+        &dir.path().join("file"),
+        "db/migrations",
+    );
 }
 
 #[test]
 fn a_huge_script_is_refused_before_it_is_read() {
     let dir = tempfile::tempdir().unwrap();
     let file = fs::File::create(dir.path().join("001_huge.sql")).unwrap();
-    file.set_len(tidemark_core::folder::MAX_SCRIPT_BYTES + 1).unwrap();
+    file.set_len(tidemark_core::folder::MAX_SCRIPT_BYTES + 1)
+        .unwrap();
     let problems = read_folder(dir.path(), "migrations").unwrap_err();
     assert_eq!(
         problems.to_string(),
@@ -120,15 +203,44 @@ fn hostile_links_and_names_are_refused() {
     use std::os::unix::ffi::OsStrExt;
     let outside = tempfile::tempdir().unwrap();
     fs::write(outside.path().join("secret.sql"), SQL).unwrap();
-    let cases: Vec<(&str, Box<dyn Fn(&Path)>)> = vec![
-        ("symlink leaving the folder", Box::new(|dir: &Path| std::os::unix::fs::symlink(outside.path().join("secret.sql"), dir.join("001_a.sql")).unwrap())),
-        ("symlinked directory leaving the folder", Box::new(|dir: &Path| std::os::unix::fs::symlink(outside.path(), dir.join("001_a")).unwrap())),
-        ("script symlink leaving the folder", Box::new(|dir: &Path| {
-            fs::create_dir(dir.join("001_a")).unwrap();
-            std::os::unix::fs::symlink(outside.path().join("secret.sql"), dir.join("001_a/up.sql")).unwrap();
-        })),
-        ("broken symlink", Box::new(|dir: &Path| std::os::unix::fs::symlink(dir.join("nowhere.sql"), dir.join("001_a.sql")).unwrap())),
-        ("non-UTF-8 file name", Box::new(|dir: &Path| fs::write(dir.join(std::ffi::OsStr::from_bytes(b"001_\xff.sql")), SQL).unwrap())),
+    type Make<'a> = Box<dyn Fn(&Path) + 'a>;
+    let cases: Vec<(&str, Make<'_>)> = vec![
+        (
+            "symlink leaving the folder",
+            Box::new(|dir: &Path| {
+                std::os::unix::fs::symlink(outside.path().join("secret.sql"), dir.join("001_a.sql"))
+                    .unwrap()
+            }),
+        ),
+        (
+            "symlinked directory leaving the folder",
+            Box::new(|dir: &Path| {
+                std::os::unix::fs::symlink(outside.path(), dir.join("001_a")).unwrap()
+            }),
+        ),
+        (
+            "script symlink leaving the folder",
+            Box::new(|dir: &Path| {
+                fs::create_dir(dir.join("001_a")).unwrap();
+                std::os::unix::fs::symlink(
+                    outside.path().join("secret.sql"),
+                    dir.join("001_a/up.sql"),
+                )
+                .unwrap();
+            }),
+        ),
+        (
+            "broken symlink",
+            Box::new(|dir: &Path| {
+                std::os::unix::fs::symlink(dir.join("nowhere.sql"), dir.join("001_a.sql")).unwrap()
+            }),
+        ),
+        (
+            "non-UTF-8 file name",
+            Box::new(|dir: &Path| {
+                fs::write(dir.join(std::ffi::OsStr::from_bytes(b"001_\xff.sql")), SQL).unwrap()
+            }),
+        ),
     ];
     for (name, make) in cases {
         let dir = tempfile::tempdir().unwrap();

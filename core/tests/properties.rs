@@ -6,7 +6,10 @@ use tidemark_core::{checksum, directive, name, read_folder, sql_text, Checksum};
 
 /// `default` cases, times `TIDEMARK_FUZZ_SCALE` when set (a longer hunt than CI's).
 fn cases(default: u32) -> u32 {
-    let scale = std::env::var("TIDEMARK_FUZZ_SCALE").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
+    let scale = std::env::var("TIDEMARK_FUZZ_SCALE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
     default * scale
 }
 
@@ -100,9 +103,45 @@ proptest! {
 /// Text made of SQL's words and punctuation, where the tokenizer and parser do real work.
 fn sql_like() -> impl Strategy<Value = String> {
     let token = prop::sample::select(vec![
-        "CREATE", "TABLE", "INDEX", "CONCURRENTLY", "ALTER", "ADD", "COLUMN", "NOT", "NULL", "DEFAULT", "DROP",
-        "BEGIN", "COMMIT", "END", "ROLLBACK", "VACUUM", "TRIGGER", "ON", "t", "x", "(", ")", ";", ",", "'a;b'",
-        "$$", "$$ ; $$", "--", "\n", "/*", "*/", "\"q\"", "`b`", "1", "=", "RENAME", "TO", "IF", "EXISTS",
+        "CREATE",
+        "TABLE",
+        "INDEX",
+        "CONCURRENTLY",
+        "ALTER",
+        "ADD",
+        "COLUMN",
+        "NOT",
+        "NULL",
+        "DEFAULT",
+        "DROP",
+        "BEGIN",
+        "COMMIT",
+        "END",
+        "ROLLBACK",
+        "VACUUM",
+        "TRIGGER",
+        "ON",
+        "t",
+        "x",
+        "(",
+        ")",
+        ";",
+        ",",
+        "'a;b'",
+        "$$",
+        "$$ ; $$",
+        "--",
+        "\n",
+        "/*",
+        "*/",
+        "\"q\"",
+        "`b`",
+        "1",
+        "=",
+        "RENAME",
+        "TO",
+        "IF",
+        "EXISTS",
     ]);
     prop::collection::vec(token, 0..40).prop_map(|tokens| tokens.join(" "))
 }
@@ -111,7 +150,11 @@ fn lint_text(sql: &str) {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir(dir.path().join("001_x")).unwrap();
     std::fs::write(dir.path().join("001_x/up.sql"), format!("SELECT 1;\n{sql}")).unwrap();
-    std::fs::write(dir.path().join("001_x/down.sql"), format!("SELECT 1;\n{sql}")).unwrap();
+    std::fs::write(
+        dir.path().join("001_x/down.sql"),
+        format!("SELECT 1;\n{sql}"),
+    )
+    .unwrap();
     if let Ok(migrations) = read_folder(dir.path(), "migrations") {
         let _ = tidemark_core::lint::lint(&migrations);
     }

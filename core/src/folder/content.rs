@@ -208,7 +208,10 @@ fn read_script(
 ) -> Option<Script> {
     if let Ok(meta) = fs::metadata(path) {
         if meta.len() > super::MAX_SCRIPT_BYTES {
-            problems.push(Problem::TooLarge { file: shown.to_owned(), bytes: meta.len() });
+            problems.push(Problem::TooLarge {
+                file: shown.to_owned(),
+                bytes: meta.len(),
+            });
             return None;
         }
     }
