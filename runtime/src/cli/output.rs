@@ -19,22 +19,34 @@ pub fn out(text: &str) {
     let _ = writeln!(stdout, "{text}");
 }
 
-/// Writes `error: <message>` to standard error.
-pub fn error(message: &str) {
-    let mut stderr = anstream::stderr();
-    let _ = writeln!(stderr, "{RED}error:{RED:#} {message}");
+/// Where a labelled line goes.
+enum Stream {
+    Out,
+    Err,
 }
 
-/// Writes `advice: <message>` to standard output.
-pub fn advice(message: &str) {
-    let mut stdout = anstream::stdout();
-    let _ = writeln!(stdout, "{YELLOW}advice:{YELLOW:#} {message}");
+/// Writes `<label>: <message>`, the label in `style`.
+fn labelled(stream: Stream, style: Style, label: &str, message: &str) {
+    let line = format!("{style}{label}:{style:#} {message}");
+    let _ = match stream {
+        Stream::Out => writeln!(anstream::stdout(), "{line}"),
+        Stream::Err => writeln!(anstream::stderr(), "{line}"),
+    };
+}
+
+/// Writes `error: <message>` to standard error.
+pub fn error(message: &str) {
+    labelled(Stream::Err, RED, "error", message);
 }
 
 /// Writes `warning: <message>` to standard error.
 pub fn warning(message: &str) {
-    let mut stderr = anstream::stderr();
-    let _ = writeln!(stderr, "{YELLOW}warning:{YELLOW:#} {message}");
+    labelled(Stream::Err, YELLOW, "warning", message);
+}
+
+/// Writes `advice: <message>` to standard output.
+pub fn advice(message: &str) {
+    labelled(Stream::Out, YELLOW, "advice", message);
 }
 
 fn state_style(state: State) -> Style {

@@ -199,26 +199,14 @@ impl<'m> Runner<'m> {
         conn.with_driver(|driver| {
             let dialect = self.prepare(driver)?;
             if let Ok(records) = driver.load_records(&dialect.select_records()) {
-                let pending = assess::pending(
-                    self.migrations.as_slice(),
-                    dialect.backend(),
-                    &records,
-                    self.rules,
-                    dialect.table(),
-                );
+                let pending = self.pending(&dialect, &records);
                 if pending.is_ok_and(|pending| pending.is_empty()) {
                     return Ok(Report::default());
                 }
             }
             let mut guard = self.lock(driver, &dialect)?;
             let records = tables::read(guard.driver(), &dialect)?;
-            let pending = assess::pending(
-                self.migrations.as_slice(),
-                dialect.backend(),
-                &records,
-                self.rules,
-                dialect.table(),
-            )?;
+            let pending = self.pending(&dialect, &records)?;
             fault::pause(fault::Point::Locked, 0);
             let mut report = Report {
                 migrations: Vec::new(),
@@ -260,13 +248,7 @@ impl<'m> Runner<'m> {
             let dialect = self.prepare(driver)?;
             let records = tables::read_if_exists(driver, &dialect)?;
             let backend = dialect.backend();
-            let pending = assess::pending(
-                self.migrations.as_slice(),
-                backend,
-                &records,
-                self.rules,
-                dialect.table(),
-            )?;
+            let pending = self.pending(&dialect, &records)?;
             let migrations = pending
                 .into_iter()
                 .map(|migration| {
@@ -572,6 +554,18 @@ impl<'m> Runner<'m> {
             }
             Ok(report)
         })
+    }
+
+    /// The migrations to apply given `records`, or the first reason to refuse.
+    fn pending(&self, dialect: &Dialect, records: &[Record]) -> Result<Vec<&'m Migration>, Error> {
+        let migrations: &'m [Migration] = self.migrations.as_slice();
+        assess::pending(
+            migrations,
+            dialect.backend(),
+            records,
+            self.rules,
+            dialect.table(),
+        )
     }
 
     /// Runs `work` on `migration` between the observer's two calls.
