@@ -97,12 +97,15 @@ impl Migrations {
     /// [`StaleEmbed`] naming every difference. In release builds, or when the folder is not
     /// there (a deployed binary), it does nothing.
     pub fn check_embed_is_current(&self) -> Result<(), StaleEmbed> {
-        match self.source_dir {
-            Some(dir) if Path::new(dir).is_dir() => self.compare_with(Path::new(dir)),
-            _ => Ok(()),
+        // Compiled in debug builds only, so release binaries carry no folder reader.
+        #[cfg(debug_assertions)]
+        if let Some(dir) = self.source_dir() {
+            return self.compare_with(dir);
         }
+        Ok(())
     }
 
+    #[cfg(debug_assertions)]
     fn compare_with(&self, dir: &Path) -> Result<(), StaleEmbed> {
         let on_disk = read_folder(dir, &self.folder);
         StaleEmbed::compare(&self.folder, &self.migrations, on_disk).map_or(Ok(()), Err)

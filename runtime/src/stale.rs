@@ -15,6 +15,7 @@ pub struct StaleEmbed {
 
 /// One migration that differs, by its path (`migrations/024_add_codec.sql`).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(not(debug_assertions), allow(dead_code))]
 enum Difference {
     /// On disk, not embedded: added after the build.
     Added(String),
@@ -36,6 +37,7 @@ impl Difference {
 
 impl StaleEmbed {
     /// Compares the embedded set with the folder as read now; `None` when they agree.
+    #[cfg_attr(not(debug_assertions), allow(dead_code))]
     pub(crate) fn compare(
         folder: &str,
         embedded: &[Migration],
@@ -65,6 +67,7 @@ impl StaleEmbed {
     }
 }
 
+#[cfg_attr(not(debug_assertions), allow(dead_code))]
 fn differences(embedded: &[Migration], on_disk: &[Migration]) -> Vec<Difference> {
     let find = |set: &[Migration], id: &str| set.iter().position(|m| m.id() == id);
     let mut differences = Vec::new();

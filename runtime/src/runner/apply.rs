@@ -75,11 +75,13 @@ pub fn batches(script: &Script, backend: Backend) -> Vec<&str> {
     }
 }
 
-/// Replaces the row of `record.version` with `record`, in one transaction.
+/// Writes the row of `record.version`. With `existing`, a row for that version is there and
+/// is replaced (a delete and an insert, in one transaction); else it is one insert.
 pub fn write_record(
     driver: &mut dyn Driver,
     ctx: &Context<'_>,
     record: &NewRecord<'_>,
+    existing: bool,
 ) -> QueryResult<()> {
     let applied_by = if record.applied_by.is_empty() {
         ctx.applied_by
@@ -90,10 +92,11 @@ pub fn write_record(
         applied_by,
         ..record.clone()
     };
-    let (delete, insert) = (
-        ctx.dialect.delete_record(record.version),
-        ctx.dialect.insert_record(),
-    );
+    let insert = ctx.dialect.insert_record();
+    if !existing {
+        return driver.insert_record(&insert, &record);
+    }
+    let delete = ctx.dialect.delete_record(record.version);
     driver.transaction(&mut |tx| {
         tx.batch(&delete)?;
         tx.insert_record(&insert, &record)
@@ -104,6 +107,8 @@ pub fn write_record(
 struct Attempt<'a> {
     migration: &'a Migration,
     script: &'a Script,
+    /// Whether the migration has a row already (a failure being retried, a forced re-run).
+    existing: bool,
     started_at: String,
     clock: Instant,
 }
@@ -133,6 +138,7 @@ pub fn apply(
     ctx: &Context<'_>,
     migration: &Migration,
     rerun: bool,
+    existing: bool,
 ) -> Result<Ran, Error> {
     let script = migration
         .up()
@@ -142,6 +148,7 @@ pub fn apply(
     let attempt = Attempt {
         migration,
         script,
+        existing: existing || rerun,
         started_at: now(),
         clock: Instant::now(),
     };
@@ -168,7 +175,12 @@ fn apply_in_transaction(
     let result = driver.transaction(&mut |tx| {
         tx.batch(attempt.script.sql())?;
         pause(Point::ScriptDone, version);
-        write_record(tx, ctx, &attempt.record(ctx, RecordStatus::Applied, true))?;
+        write_record(
+            tx,
+            ctx,
+            &attempt.record(ctx, RecordStatus::Applied, true),
+            attempt.existing,
+        )?;
         pause(Point::Recorded, version);
         Ok(())
     });
@@ -189,7 +201,7 @@ fn apply_outside_transaction(
 ) -> Result<Ran, Error> {
     let version = attempt.migration.version();
     let running = attempt.record(ctx, RecordStatus::Running, false);
-    write_record(driver, ctx, &running)
+    write_record(driver, ctx, &running, attempt.existing)
         .map_err(|cause| database("record the start of a migration", ctx.dialect, cause))?;
     pause(Point::RunningRecorded, version);
     if let Err(cause) = run_outside_transaction(driver, attempt.script, ctx.backend(), version) {
@@ -198,7 +210,7 @@ fn apply_outside_transaction(
     pause(Point::ScriptDone, version);
     // Should this fail, the row stays `running` and the next run refuses with instructions.
     let applied = attempt.record(ctx, RecordStatus::Applied, false);
-    write_record(driver, ctx, &applied)
+    write_record(driver, ctx, &applied, true)
         .map_err(|cause| database("record a migration as applied", ctx.dialect, cause))?;
     pause(Point::Committed, version);
     Ok(ran(attempt.migration, attempt.clock))
@@ -236,7 +248,7 @@ fn record_failure(
     let migration = attempt.migration;
     let mut record = attempt.record(ctx, RecordStatus::Failed, rolled_back);
     record.error = Some(cause.to_string());
-    if let Err(error) = write_record(driver, ctx, &record) {
+    if let Err(error) = write_record(driver, ctx, &record, true) {
         tracing::error!(version = migration.version(), %error, "could not record the failure of a migration");
     }
     tracing::error!(version = migration.version(), name = migration.name(), error = %cause, "migration failed");
@@ -291,7 +303,7 @@ pub fn revert(
         let mut running = ctx.record(migration, RecordStatus::Running, &now());
         running.checksum = record.checksum.clone();
         running.error = Some(super::assess::REVERTING.to_owned());
-        write_record(driver, ctx, &running)
+        write_record(driver, ctx, &running, true)
             .map_err(|cause| database("record the start of a revert", ctx.dialect, cause))?;
         if let Err(cause) =
             run_outside_transaction(driver, script, ctx.backend(), migration.version())
@@ -299,7 +311,7 @@ pub fn revert(
             let mut marked = running.clone();
             marked.status = RecordStatus::Failed;
             marked.error = Some(format!("{}{cause}", super::assess::REVERT_FAILED));
-            let _ = write_record(driver, ctx, &marked);
+            let _ = write_record(driver, ctx, &marked, true);
             return Err(failed(cause, false));
         }
         driver.batch(&delete).map_err(|cause| {

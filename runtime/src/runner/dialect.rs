@@ -98,6 +98,22 @@ impl Dialect {
         )
     }
 
+    /// Only what the no-op check compares: version, checksum and its algorithm, status and
+    /// `transactional`, oldest first. The other columns come back empty, so a start-up with
+    /// nothing to do formats no timestamps and carries no text it does not need.
+    pub fn select_states(&self) -> String {
+        let (text, bigint) = match self.backend {
+            Backend::Mysql => ("CHAR", "SIGNED"),
+            Backend::Postgres | Backend::Sqlite => ("TEXT", "BIGINT"),
+        };
+        format!(
+            "SELECT version, '' AS name, checksum, checksum_algorithm, status, '' AS started_at, \
+             CAST(NULL AS {text}) AS finished_at, CAST(NULL AS {bigint}) AS execution_ms, \
+             CAST(NULL AS {text}) AS error, '' AS applied_by, transactional FROM {} ORDER BY version",
+            self.quoted
+        )
+    }
+
     fn timestamp_text(&self, column: &str) -> String {
         match self.backend {
             Backend::Postgres => {

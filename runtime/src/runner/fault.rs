@@ -26,6 +26,7 @@ pub enum Point {
 }
 
 impl Point {
+    #[cfg(debug_assertions)]
     fn name(self) -> &'static str {
         match self {
             Point::Locked => "locked",

@@ -198,7 +198,7 @@ impl<'m> Runner<'m> {
     pub fn run_pending<C: MigrationConnection>(&self, conn: &mut C) -> Result<Report, Error> {
         conn.with_driver(|driver| {
             let dialect = self.prepare(driver)?;
-            if let Ok(records) = driver.load_records(&dialect.select_records()) {
+            if let Ok(records) = driver.load_records(&dialect.select_states()) {
                 let pending = self.pending(&dialect, &records);
                 if pending.is_ok_and(|pending| pending.is_empty()) {
                     return Ok(Report::default());
@@ -218,8 +218,9 @@ impl<'m> Runner<'m> {
                 applied_by: &applied_by,
             };
             for migration in pending {
+                let existing = records.iter().any(|r| r.version() == migration.version());
                 let ran = self.observed(migration, RunDirection::Up, || {
-                    apply::apply(guard.driver(), &ctx, migration, false)
+                    apply::apply(guard.driver(), &ctx, migration, false, existing)
                 })?;
                 report.migrations.push(ran);
             }
@@ -299,7 +300,7 @@ impl<'m> Runner<'m> {
                 });
             }
             self.observed(migration, RunDirection::Up, || {
-                apply::apply(driver, ctx, migration, applied)
+                apply::apply(driver, ctx, migration, applied, record.is_some())
             })
         })
     }
@@ -337,9 +338,10 @@ impl<'m> Runner<'m> {
         version: u64,
     ) -> Result<(), Error> {
         let migration = self.embedded(version)?;
-        self.locked(conn, |driver, ctx, _| {
+        self.locked(conn, |driver, ctx, records| {
             let record = manual_record(ctx, migration);
-            apply::write_record(driver, ctx, &record).map_err(|cause| {
+            let existing = records.iter().any(|r| r.version() == version);
+            apply::write_record(driver, ctx, &record, existing).map_err(|cause| {
                 lock::database("record a migration as applied", ctx.dialect, cause)
             })
         })
@@ -394,7 +396,7 @@ impl<'m> Runner<'m> {
                         {
                             let mut updated = kept_record(ctx, record, migration);
                             updated.checksum = embedded.clone();
-                            apply::write_record(driver, ctx, &updated).map_err(failed)?;
+                            apply::write_record(driver, ctx, &updated, true).map_err(failed)?;
                             repair.accepted.push(Drift {
                                 migration: migration_ref(migration),
                                 stored: record.checksum.clone(),
@@ -679,7 +681,7 @@ fn record_baseline(
             continue;
         }
         let record = manual_record(ctx, migration);
-        apply::write_record(driver, ctx, &record)
+        apply::write_record(driver, ctx, &record, false)
             .map_err(|cause| lock::database("record a baseline", ctx.dialect, cause))?;
         baseline.recorded.push(migration_ref(migration));
     }
