@@ -342,6 +342,32 @@ on_every_backend! {
         assert!(!conn.table_exists("streams"));
     }
 
+    fn single_transaction_mode_applies_all_or_none(db) {
+        let mut conn = db.connect();
+        let result = broken(BROKEN).runner().single_transaction(true).run_pending(&mut conn);
+        if backend(&conn) == Backend::Mysql {
+            let error = result.unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                "cannot apply the pending migrations in one transaction: MySQL and MariaDB commit DDL implicitly, so \
+                 there is no such transaction; run them without `single_transaction`"
+            );
+            assert!(!conn.table_exists("tidemark_migrations") || conn.rows("tidemark_migrations").is_empty());
+            return;
+        }
+        let error = result.unwrap_err();
+        assert!(matches!(&error, Error::MigrationFailed { migration, rolled_back: true, .. } if migration.version == 2), "{error}");
+        assert!(!conn.table_exists("streamers"), "001 survived the rollback of the whole run");
+        assert_eq!(conn.rows("tidemark_migrations").iter().map(|r| (r.version, r.status.as_str())).collect::<Vec<_>>(), [(2, "failed")]);
+        let report = broken(FIXED).runner().single_transaction(true).run_pending(&mut conn).unwrap();
+        assert_eq!(report.migrations.iter().map(|r| r.version).collect::<Vec<_>>(), [1, 2, 3]);
+        assert!(conn.rows("tidemark_migrations").iter().all(|r| r.status == "applied"));
+        let outside = set(&[("001_a.sql", "-- tidemark:no-transaction\nCREATE TABLE a (id INTEGER);")]);
+        let fresh = common::TestDb::<Conn>::new().unwrap();
+        let refused = outside.runner().single_transaction(true).run_pending(&mut fresh.connect()).unwrap_err();
+        assert!(refused.to_string().contains("migration 001 `migrations/001_a.sql`: it runs outside a transaction"), "{refused}");
+    }
+
     fn without_locking_a_single_process_still_migrates(db) {
         let mut conn = db.connect();
         let report = fixture("runtime/basic").runner().locking(false).run_pending(&mut conn).unwrap();

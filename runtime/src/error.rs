@@ -172,6 +172,17 @@ pub enum Error {
         cause: Box<diesel::result::Error>,
     },
 
+    /// The pending migrations cannot run in one transaction (`single_transaction`).
+    #[error(
+        "cannot apply the pending migrations in one transaction{}: {reason}; run them without \
+         `single_transaction`",
+        migration.as_ref().map(|m| format!(": migration {m}")).unwrap_or_default()
+    )]
+    NotTogether {
+        migration: Option<Box<MigrationRef>>,
+        reason: String,
+    },
+
     /// A migration without a `down` script cannot be reverted.
     #[error(
         "migration {migration} cannot be reverted: it has no down script; add a `down.sql` to its \

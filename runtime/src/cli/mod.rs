@@ -106,6 +106,9 @@ pub enum Action {
         /// Print the SQL that would run, and change nothing
         #[arg(long)]
         dry_run: bool,
+        /// Apply them all in one transaction: all or none (PostgreSQL and SQLite)
+        #[arg(long)]
+        single_transaction: bool,
     },
     /// Revert applied migrations with their down scripts (the newest one by default)
     Down {
@@ -286,15 +289,24 @@ impl MigrateCommand {
                     false => output::out(&output::status_table(&status)),
                 }
             }
-            Action::Up { to, dry_run: true } | Action::Plan { to, json: false } => {
+            Action::Up {
+                to, dry_run: true, ..
+            }
+            | Action::Plan { to, json: false } => {
                 let plan = with_target(*to).plan(conn)?;
                 print!("{plan}");
             }
             Action::Plan { to, json: true } => {
                 output::json(&PlanJson::of(&with_target(*to).plan(conn)?))
             }
-            Action::Up { to, dry_run: false } => {
-                let report = with_target(*to).run_pending(conn)?;
+            Action::Up {
+                to,
+                dry_run: false,
+                single_transaction,
+            } => {
+                let report = with_target(*to)
+                    .single_transaction(*single_transaction)
+                    .run_pending(conn)?;
                 output::out(&output::summary(
                     &report,
                     "applied",

@@ -216,6 +216,82 @@ fn apply_outside_transaction(
     Ok(ran(attempt.migration, attempt.clock))
 }
 
+/// Applies `migrations` (each with whether it has a row already) and their rows in one
+/// transaction: all of them, or none.
+pub fn apply_together(
+    driver: &mut dyn Driver,
+    ctx: &Context<'_>,
+    migrations: &[(&Migration, bool)],
+) -> Result<Vec<Ran>, Error> {
+    let backend = ctx.backend();
+    if backend == Backend::Mysql {
+        let reason =
+            "MySQL and MariaDB commit DDL implicitly, so there is no such transaction".to_owned();
+        return Err(Error::NotTogether {
+            migration: None,
+            reason,
+        });
+    }
+    let scripts: Vec<&Script> = migrations
+        .iter()
+        .map(|(m, _)| {
+            m.up()
+                .for_backend(backend)
+                .expect("every migration has an up script")
+        })
+        .collect();
+    if let Some(index) = scripts
+        .iter()
+        .position(|script| !is_transactional(script, backend))
+    {
+        let reason = "it runs outside a transaction (`-- tidemark:no-transaction`)".to_owned();
+        return Err(Error::NotTogether {
+            migration: Some(Box::new(migration_ref(migrations[index].0))),
+            reason,
+        });
+    }
+    let mut done = Vec::with_capacity(migrations.len());
+    let mut failing = 0;
+    let result = driver.transaction(&mut |tx| {
+        done.clear();
+        for (index, ((migration, existing), script)) in migrations.iter().zip(&scripts).enumerate()
+        {
+            failing = index;
+            let attempt = Attempt {
+                migration,
+                script,
+                existing: *existing,
+                started_at: now(),
+                clock: Instant::now(),
+            };
+            tx.batch(script.sql())?;
+            write_record(
+                tx,
+                ctx,
+                &attempt.record(ctx, RecordStatus::Applied, true),
+                *existing,
+            )?;
+            done.push(ran(migration, attempt.clock));
+        }
+        Ok(())
+    });
+    match result {
+        Ok(()) => Ok(done),
+        Err(cause) => {
+            let (migration, existing) = migrations[failing];
+            let script = scripts[failing];
+            let attempt = Attempt {
+                migration,
+                script,
+                existing,
+                started_at: now(),
+                clock: Instant::now(),
+            };
+            Err(record_failure(driver, ctx, &attempt, true, cause))
+        }
+    }
+}
+
 /// Runs a script with no transaction of its own around its tracking row. On MySQL a script
 /// without `no-transaction` still runs in a transaction, which undoes its data changes on
 /// failure (its DDL has committed anyway).

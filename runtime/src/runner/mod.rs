@@ -60,6 +60,7 @@ pub struct Runner<'m> {
     locking: bool,
     rules: Rules,
     applied_by: Option<String>,
+    single_transaction: bool,
     observer: Option<Arc<Observer<'m>>>,
 }
 
@@ -130,6 +131,7 @@ impl Migrations {
             locking: true,
             rules: Rules::default(),
             applied_by: None,
+            single_transaction: false,
             observer: None,
         }
     }
@@ -184,6 +186,14 @@ impl<'m> Runner<'m> {
         self
     }
 
+    /// Apply all pending migrations in one transaction with their rows: all or none (default
+    /// false: one transaction each). PostgreSQL and SQLite only, and no `no-transaction`
+    /// script among them; otherwise the run refuses with [`Error::NotTogether`].
+    pub fn single_transaction(mut self, together: bool) -> Self {
+        self.single_transaction = together;
+        self
+    }
+
     /// Calls `observer` before and after each migration runs, for live progress output.
     pub fn on_progress(mut self, observer: impl Fn(Progress<'_>) + Send + Sync + 'm) -> Self {
         self.observer = Some(Arc::new(observer));
@@ -217,6 +227,22 @@ impl<'m> Runner<'m> {
                 dialect: &dialect,
                 applied_by: &applied_by,
             };
+            if self.single_transaction {
+                let with_rows: Vec<(&Migration, bool)> = pending
+                    .iter()
+                    .map(|m| (*m, records.iter().any(|r| r.version() == m.version())))
+                    .collect();
+                report.migrations = apply::apply_together(guard.driver(), &ctx, &with_rows)?;
+                for ran in &report.migrations {
+                    if let Some(observer) = &self.observer {
+                        observer(Progress::Finished {
+                            ran,
+                            direction: RunDirection::Up,
+                        });
+                    }
+                }
+                return Ok(report);
+            }
             for migration in pending {
                 let existing = records.iter().any(|r| r.version() == migration.version());
                 let ran = self.observed(migration, RunDirection::Up, || {
