@@ -82,12 +82,15 @@ on_every_backend! {
             assert!(row.execution_ms.is_some_and(|ms| ms >= 0));
             assert_eq!(row.error, None);
         }
-        assert!(conn.table_exists("tidemark_migrations_layout"));
+        let layouts = "SELECT COUNT(*) AS n FROM tidemark_migrations_layout WHERE layout = 1";
+        assert_eq!(conn.count(layouts), 1);
 
         let again = migrations.run_pending(&mut conn).unwrap();
         assert!(again.is_empty(), "second run applied {again}");
         assert_eq!(again.lock_wait, None, "a no-op run takes no lock");
         assert_eq!(conn.rows("tidemark_migrations").len(), 3);
+        migrations.runner().repair(&mut conn).unwrap(); // takes the lock and checks the tables
+        assert_eq!(conn.count(layouts), 1, "the layout is recorded once");
     }
 
     fn a_no_op_start_up_is_one_query_at_10_and_1000_migrations(db) {

@@ -44,6 +44,13 @@ impl Checksum {
     pub fn to_hex(&self) -> String {
         hex::encode(self.0)
     }
+
+    /// Whether `text` is exactly this checksum's stored form ([`Checksum::to_hex`]), compared
+    /// without allocating: the no-op start-up compares every applied checksum this way.
+    pub fn matches_hex(&self, text: &str) -> bool {
+        let mut digits = [0u8; 64];
+        hex::encode_to_slice(self.0, &mut digits).is_ok() && digits == text.as_bytes()
+    }
 }
 
 impl fmt::Display for Checksum {
@@ -142,5 +149,15 @@ mod tests {
     #[test]
     fn normalize_borrows_clean_input() {
         assert!(matches!(normalize("SELECT 1;\n"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn matches_hex_is_exactly_the_stored_form() {
+        let checksum = Checksum::of("SELECT 1;\n");
+        assert!(checksum.matches_hex(&checksum.to_hex()));
+        assert!(!checksum.matches_hex(&checksum.to_hex().to_uppercase()));
+        assert!(!checksum.matches_hex(&checksum.to_hex()[..63]));
+        assert!(!checksum.matches_hex(""));
+        assert!(!Checksum::of("SELECT 2;\n").matches_hex(&checksum.to_hex()));
     }
 }

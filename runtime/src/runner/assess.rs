@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use tidemark_core::{Backend, Migration, ALGORITHM};
 
-use super::record::{Record, RecordStatus};
+use super::record::{Record, RecordStatus, State};
 use crate::error::{Drift, Error, MigrationRef};
 
 /// The error text of the `running` row of a migration being reverted.
@@ -76,6 +76,45 @@ pub fn pending<'m>(
         .collect();
     refuse_out_of_order(&pending, records, &find, rules, table)?;
     Ok(pending)
+}
+
+/// Whether a run would find nothing to do: every row applied under the current algorithm
+/// with its embedded checksum (rows the binary lacks only when `ignore_missing`), and every
+/// embedded migration up to the target applied. Compares every checksum, allocates nothing,
+/// and never refuses: anything else is left to [`pending`], under the lock, to explain.
+///
+/// `states` are sorted by version, as `migrations` are, so one walk over both suffices; rows
+/// out of order only make it answer `false`.
+pub fn nothing_to_do(
+    migrations: &[Migration],
+    backend: Backend,
+    states: &[State],
+    rules: Rules,
+) -> bool {
+    let in_scope = |m: &Migration| rules.target.is_none_or(|target| m.version() <= target);
+    let mut embedded = migrations.iter().peekable();
+    for state in states {
+        let Ok(version) = u64::try_from(state.version) else {
+            return false;
+        };
+        // Embedded migrations before this row have no row: pending, if the run would apply them.
+        while let Some(unapplied) = embedded.next_if(|m| m.version() < version) {
+            if in_scope(unapplied) {
+                return false;
+            }
+        }
+        let unchanged = match embedded.next_if(|m| m.version() == version) {
+            Some(migration) => migration
+                .up()
+                .for_backend(backend)
+                .is_some_and(|script| script.checksum().matches_hex(&state.checksum)),
+            None => rules.ignore_missing,
+        };
+        if !(unchanged && state.is_applied()) {
+            return false;
+        }
+    }
+    embedded.all(|m| !in_scope(m))
 }
 
 type Find<'a, 'm> = dyn Fn(&Record) -> Option<&'m Migration> + 'a;
@@ -459,6 +498,106 @@ mod tests {
         assert!(matches!(
             run(&m, &[partial], Rules::default()),
             Err(Error::Unfinished { .. })
+        ));
+    }
+
+    fn states(migrations: &[Migration], checksums: &[&str]) -> Vec<State> {
+        migrations
+            .iter()
+            .zip(checksums)
+            .map(|(m, checksum)| State {
+                version: m.version() as i64,
+                checksum: match *checksum {
+                    "same" => embedded_checksum(m, Backend::Sqlite),
+                    other => other.to_owned(),
+                },
+                checksum_algorithm: ALGORITHM.to_owned(),
+                status: RecordStatus::Applied.as_str().to_owned(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn nothing_to_do_only_when_every_migration_is_applied_unchanged() {
+        let migrations = three();
+        let all = states(&migrations, &["same", "same", "same"]);
+        let rules = Rules::default();
+        assert!(nothing_to_do(&migrations, Backend::Sqlite, &all, rules));
+        assert!(!nothing_to_do(
+            &migrations,
+            Backend::Sqlite,
+            &all[..2],
+            rules
+        ));
+        assert!(!nothing_to_do(&migrations, Backend::Sqlite, &[], rules));
+        let upper = embedded_checksum(&migrations[1], Backend::Sqlite).to_uppercase();
+        for second in ["", "0000", upper.as_str()] {
+            let changed = states(&migrations, &["same", second, "same"]);
+            assert!(
+                !nothing_to_do(&migrations, Backend::Sqlite, &changed, rules),
+                "{second:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn nothing_to_do_follows_the_target_and_ignore_missing() {
+        let migrations = three();
+        let two = states(&migrations, &["same", "same"]);
+        let target = Rules {
+            target: Some(2),
+            ..Rules::default()
+        };
+        assert!(nothing_to_do(&migrations, Backend::Sqlite, &two, target));
+        let all = states(&migrations, &["same", "same", "same"]);
+        assert!(nothing_to_do(
+            &migrations[..2],
+            Backend::Sqlite,
+            &two,
+            Rules::default()
+        ));
+        assert!(!nothing_to_do(
+            &migrations[..2],
+            Backend::Sqlite,
+            &all,
+            Rules::default()
+        ));
+        let ignore = Rules {
+            ignore_missing: true,
+            ..Rules::default()
+        };
+        assert!(nothing_to_do(
+            &migrations[..2],
+            Backend::Sqlite,
+            &all,
+            ignore
+        ));
+        let mut running = all.clone();
+        running[2].status = RecordStatus::Running.as_str().to_owned();
+        assert!(!nothing_to_do(
+            &migrations[..2],
+            Backend::Sqlite,
+            &running,
+            ignore
+        ));
+        let mut other_algorithm = all.clone();
+        other_algorithm[0].checksum_algorithm = "sha256-v0".to_owned();
+        let rules = Rules::default();
+        assert!(!nothing_to_do(
+            &migrations,
+            Backend::Sqlite,
+            &other_algorithm,
+            rules
+        ));
+        let mut failed = all.clone();
+        failed[1].status = RecordStatus::Failed.as_str().to_owned();
+        assert!(!nothing_to_do(&migrations, Backend::Sqlite, &failed, rules));
+        let reversed: Vec<State> = all.iter().rev().cloned().collect();
+        assert!(!nothing_to_do(
+            &migrations,
+            Backend::Sqlite,
+            &reversed,
+            rules
         ));
     }
 }

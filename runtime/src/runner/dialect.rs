@@ -40,12 +40,17 @@ impl Dialect {
         &self.display
     }
 
-    /// Creates the tracking table and its layout table when missing.
+    /// Creates the tracking table and its layout table when missing, and records this
+    /// release's layout in a new layout table, in one round trip.
     pub fn create_tables(&self) -> String {
         let (timestamp, text) = match self.backend {
             Backend::Postgres => ("TIMESTAMPTZ", "TEXT"),
             Backend::Mysql => ("DATETIME(6)", "TEXT"),
             Backend::Sqlite => ("TEXT", "TEXT"),
+        };
+        let no_table = match self.backend {
+            Backend::Mysql => " FROM DUAL",
+            Backend::Postgres | Backend::Sqlite => "",
         };
         format!(
             "CREATE TABLE IF NOT EXISTS {table} (\n\
@@ -61,7 +66,9 @@ impl Dialect {
              \x20   applied_by VARCHAR(255) NOT NULL,\n\
              \x20   transactional SMALLINT NOT NULL\n\
              );\n\
-             CREATE TABLE IF NOT EXISTS {layout} (layout BIGINT NOT NULL);",
+             CREATE TABLE IF NOT EXISTS {layout} (layout BIGINT NOT NULL);\n\
+             INSERT INTO {layout} (layout) SELECT {LAYOUT}{no_table} \
+             WHERE NOT EXISTS (SELECT 1 FROM {layout});",
             table = self.quoted,
             layout = self.layout_table,
         )
@@ -70,14 +77,6 @@ impl Dialect {
     /// The layout number, as `value`.
     pub fn select_layout(&self) -> String {
         format!("SELECT MAX(layout) AS value FROM {}", self.layout_table)
-    }
-
-    /// Records this release's layout in a new layout table.
-    pub fn insert_layout(&self) -> String {
-        format!(
-            "INSERT INTO {} (layout) VALUES ({LAYOUT})",
-            self.layout_table
-        )
     }
 
     /// Every row, oldest version first, timestamps as RFC 3339 UTC text.
@@ -98,18 +97,12 @@ impl Dialect {
         )
     }
 
-    /// Only what the no-op check compares: version, checksum and its algorithm, status and
-    /// `transactional`, oldest first. The other columns come back empty, so a start-up with
-    /// nothing to do formats no timestamps and carries no text it does not need.
-    pub fn select_states(&self) -> String {
-        let (text, bigint) = match self.backend {
-            Backend::Mysql => ("CHAR", "SIGNED"),
-            Backend::Postgres | Backend::Sqlite => ("TEXT", "BIGINT"),
-        };
+    /// What the no-op check reads, after `SELECT`: plain columns in the order of
+    /// [`State`](super::record::State)'s fields, nothing for the server to evaluate or sort (a
+    /// sort costs a cold PostgreSQL backend more than sorting 1,000 numbers here).
+    pub fn state_selection(&self) -> String {
         format!(
-            "SELECT version, '' AS name, checksum, checksum_algorithm, status, '' AS started_at, \
-             CAST(NULL AS {text}) AS finished_at, CAST(NULL AS {bigint}) AS execution_ms, \
-             CAST(NULL AS {text}) AS error, '' AS applied_by, transactional FROM {} ORDER BY version",
+            "version, checksum, checksum_algorithm, status FROM {}",
             self.quoted
         )
     }

@@ -7,7 +7,7 @@ use diesel::connection::{Connection, LoadConnection, TransactionManager};
 use diesel::result::QueryResult;
 use tidemark_core::Backend;
 
-use super::record::{NewRecord, Record};
+use super::record::{NewRecord, Record, State};
 
 /// The operations the runner sends to a database.
 pub trait Driver {
@@ -17,6 +17,9 @@ pub trait Driver {
     fn batch(&mut self, sql: &str) -> QueryResult<()>;
     /// Reads tracking rows.
     fn load_records(&mut self, sql: &str) -> QueryResult<Vec<Record>>;
+    /// Reads the no-op check's rows: `SELECT` followed by `selection`, from
+    /// `Dialect::state_selection`.
+    fn load_states(&mut self, selection: &str) -> QueryResult<Vec<State>>;
     /// Inserts a tracking row with `sql` from `Dialect::insert_record`.
     fn insert_record(&mut self, sql: &str, record: &NewRecord<'_>) -> QueryResult<()>;
     /// Reads one nullable integer named `value`.
@@ -106,6 +109,24 @@ macro_rules! driver_for {
             fn load_records(&mut self, sql: &str) -> QueryResult<Vec<Record>> {
                 use diesel::RunQueryDsl;
                 diesel::sql_query(sql).load(self.conn)
+            }
+
+            fn load_states(&mut self, selection: &str) -> QueryResult<Vec<State>> {
+                use diesel::sql_types::{BigInt, Text};
+                use diesel::RunQueryDsl;
+                // Columns read by position: no name lookups per row and field.
+                let columns = diesel::dsl::sql::<(BigInt, Text, Text, Text)>(selection);
+                let rows: Vec<(i64, String, String, String)> =
+                    diesel::select(columns).load(self.conn)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(version, checksum, checksum_algorithm, status)| State {
+                        version,
+                        checksum,
+                        checksum_algorithm,
+                        status,
+                    })
+                    .collect())
             }
 
             fn insert_record(&mut self, sql: &str, record: &NewRecord<'_>) -> QueryResult<()> {

@@ -208,9 +208,10 @@ impl<'m> Runner<'m> {
     pub fn run_pending<C: MigrationConnection>(&self, conn: &mut C) -> Result<Report, Error> {
         conn.with_driver(|driver| {
             let dialect = self.prepare(driver)?;
-            if let Ok(records) = driver.load_records(&dialect.select_states()) {
-                let pending = self.pending(&dialect, &records);
-                if pending.is_ok_and(|pending| pending.is_empty()) {
+            if let Ok(mut states) = driver.load_states(&dialect.state_selection()) {
+                states.sort_unstable_by_key(|state| state.version);
+                let migrations = self.migrations.as_slice();
+                if assess::nothing_to_do(migrations, dialect.backend(), &states, self.rules) {
                     return Ok(Report::default());
                 }
             }

@@ -74,6 +74,20 @@ impl Record {
     }
 }
 
+/// One row as the no-op check reads it: the version and, for a row applied under the current
+/// checksum algorithm, its checksum (empty for any other row).
+#[derive(Clone, Debug, PartialEq, Eq, QueryableByName)]
+pub struct State {
+    #[diesel(sql_type = BigInt)]
+    pub version: i64,
+    #[diesel(sql_type = Text)]
+    pub checksum: String,
+    #[diesel(sql_type = Text)]
+    pub checksum_algorithm: String,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+}
+
 /// The values of a row to write, bound in the order of [`COLUMNS`].
 #[derive(Clone, Debug)]
 pub struct NewRecord<'a> {
@@ -116,4 +130,12 @@ pub struct Scalar {
 pub struct ScalarText {
     #[diesel(sql_type = Nullable<Text>)]
     pub value: Option<String>,
+}
+
+impl State {
+    /// Applied, and checksummed by the current algorithm.
+    pub fn is_applied(&self) -> bool {
+        self.status == RecordStatus::Applied.as_str()
+            && self.checksum_algorithm == tidemark_core::ALGORITHM
+    }
 }

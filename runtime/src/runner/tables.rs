@@ -1,5 +1,7 @@
 //! Reading the tracking table, and creating or upgrading it under the lock.
 
+use tidemark_core::Backend;
+
 use super::dialect::{Dialect, LAYOUT};
 use super::driver::Driver;
 use super::lock::database;
@@ -8,23 +10,25 @@ use crate::error::Error;
 
 /// Creates the tracking table when missing and checks its layout; called under the lock.
 pub fn ensure(driver: &mut dyn Driver, dialect: &Dialect) -> Result<(), Error> {
-    driver
-        .batch(&dialect.create_tables())
-        .map_err(|cause| database("create the tracking table", dialect, cause))?;
+    let create = dialect.create_tables();
+    let created = match dialect.backend() {
+        // SQLite would commit, and sync, each statement of the batch on its own.
+        Backend::Sqlite => driver.transaction(&mut |tx| tx.batch(&create)),
+        // A PostgreSQL batch is one transaction already; MySQL commits DDL regardless.
+        Backend::Postgres | Backend::Mysql => driver.batch(&create),
+    };
+    created.map_err(|cause| database("create the tracking table", dialect, cause))?;
     let layout = driver
         .scalar(&dialect.select_layout())
         .map_err(|cause| database("read the tracking table's layout", dialect, cause))?;
     match layout {
-        None => driver
-            .batch(&dialect.insert_layout())
-            .map_err(|cause| database("record the tracking table's layout", dialect, cause)),
         Some(found) if found > LAYOUT => Err(Error::UnsupportedLayout {
             table: dialect.table().to_owned(),
             found,
             supported: LAYOUT,
         }),
         // Layout 1 is the first; later releases upgrade older layouts here.
-        Some(_) => Ok(()),
+        _ => Ok(()),
     }
 }
 
