@@ -172,6 +172,11 @@ impl Emitter<'_> {
                 quote!(::tidemark::__private::Variant::new(::tidemark::__private::Backend::#backend, #script))
             })
             .collect();
+        if variants.is_empty() {
+            // An empty slice is promoted as it is; only slices built by `const fn` calls need
+            // a `const` of their own. Most migrations have no variants: fewer items to check.
+            return quote!(::tidemark::__private::Direction::from_static(#default, &[]));
+        }
         let name = format_ident!("VARIANTS_{}", self.items.len());
         self.items.push(quote! {
             const #name: &[::tidemark::__private::Variant] = &[#(#variants),*];
@@ -184,7 +189,8 @@ impl Emitter<'_> {
     fn script(&self, script: &Script) -> TokenStream {
         let shown = script.path();
         let absolute = self.manifest_dir.join(shown).to_string_lossy().into_owned();
-        let bytes = script.checksum().as_bytes().to_vec();
+        // One byte-string literal, not 32 integer literals: less for rustc to type-check.
+        let checksum = proc_macro2::Literal::byte_string(script.checksum().as_bytes());
         let directives = script.directives();
         let no_transaction = directives.no_transaction();
         let allowed = directives.allowed_lints();
@@ -196,11 +202,9 @@ impl Emitter<'_> {
             ::tidemark::__private::Script::from_static(
                 #shown,
                 ::core::include_str!(#absolute),
-                ::tidemark::__private::Checksum::from_bytes([#(#bytes),*]),
-                ::tidemark::__private::Directives::from_static(
-                    #no_transaction,
-                    &[#(::tidemark::__private::Cow::Borrowed(#allowed)),*],
-                ),
+                *#checksum,
+                #no_transaction,
+                &[#(::tidemark::__private::Cow::Borrowed(#allowed)),*],
                 &[#(#statements),*],
             )
         }
