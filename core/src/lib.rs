@@ -6,15 +6,18 @@
 
 pub mod checksum;
 pub mod directive;
+pub mod embedded;
 pub mod folder;
 pub mod lint;
 pub mod model;
 pub mod name;
 pub mod problem;
 pub mod sql_text;
+#[cfg(feature = "sql")]
 pub mod statements;
 
 pub use checksum::{Checksum, ALGORITHM};
+pub use embedded::EmbeddedMigration;
 pub use folder::read_folder;
 pub use model::{Backend, Direction, Directives, Migration, Script, Variant};
 pub use problem::{Problem, Problems};

@@ -90,10 +90,9 @@ pub struct Script {
 }
 
 impl Script {
-    /// A script from static data (used by `embed_migrations!`).
+    /// A script from static data (used by `embed_migrations!`). The checksum and directives
+    /// come as their parts: one `const fn` call per script is less for rustc to evaluate.
     #[doc(hidden)]
-    /// Takes the checksum and directives as their parts: one `const fn` call per script keeps
-    /// the compile-time evaluation of 1,000 embedded migrations short.
     pub const fn from_static(
         path: &'static str,
         text: &'static str,
@@ -112,17 +111,15 @@ impl Script {
     }
 
     /// Statements are located only for scripts that run outside a transaction, where each
-    /// must be sent on its own.
+    /// must be sent on its own, and only with the `sql` feature (see [`read_folder`]).
+    ///
+    /// [`read_folder`]: crate::read_folder
     pub(crate) fn new(path: String, text: String, directives: Directives) -> Self {
         let checksum = Checksum::of(&text);
         let statements = match directives.no_transaction() {
-            true => crate::statements::split(&text).unwrap_or_default(),
+            true => locate_statements(&text),
             false => Vec::new(),
         };
-        let statements = statements
-            .into_iter()
-            .map(|range| (range.start, range.end))
-            .collect();
         Script {
             path: Cow::Owned(path),
             text: Cow::Owned(text),
@@ -166,6 +163,19 @@ impl Script {
             .iter()
             .map(|(start, end)| &self.text[*start..*end])
     }
+}
+
+/// The byte ranges of the statements of `text`; none when it cannot be tokenized.
+#[cfg(feature = "sql")]
+fn locate_statements(text: &str) -> Vec<(usize, usize)> {
+    let ranges = crate::statements::split(text).unwrap_or_default();
+    ranges.into_iter().map(|r| (r.start, r.end)).collect()
+}
+
+/// Without the SQL tokenizer, statements are not located.
+#[cfg(not(feature = "sql"))]
+fn locate_statements(_text: &str) -> Vec<(usize, usize)> {
+    Vec::new()
 }
 
 /// A script written for one backend only (`up.postgres.sql`, ...).

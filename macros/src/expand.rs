@@ -7,7 +7,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::parse::{Parse, ParseStream};
 use syn::LitStr;
-use tidemark_core::{Direction, Migration, Problem, Script};
+use tidemark_core::{Direction, Directives, Migration, Problem, Script};
 
 /// The default folder, relative to `CARGO_MANIFEST_DIR`.
 const DEFAULT_FOLDER: &str = "migrations";
@@ -73,12 +73,9 @@ pub fn expand(input: Input) -> syn::Result<TokenStream> {
         Ok(migrations) => migrations,
         Err(problems) => return Ok(compile_errors(problems, span)),
     };
-    let lints = tidemark_core::lint::lint(&migrations);
-    let failing: Vec<Problem> = lints
-        .failing(input.strict)
-        .map(|finding| Problem::Lint {
-            finding: finding.clone(),
-        })
+    let failing: Vec<Problem> = tidemark_core::lint::failing(&migrations, input.strict)
+        .into_iter()
+        .map(|finding| Problem::Lint { finding })
         .collect();
     if !failing.is_empty() {
         return Ok(compile_errors(tidemark_core::Problems(failing), span));
@@ -102,7 +99,7 @@ pub fn expand(input: Input) -> syn::Result<TokenStream> {
     // built by `const fn` calls is allowed in a `static`.
     Ok(quote! {{
         #(#items)*
-        const MIGRATIONS: &[::tidemark::__private::Migration] = &[#(#entries),*];
+        const MIGRATIONS: &[::tidemark::__private::EmbeddedMigration] = &[#(#entries),*];
         ::tidemark::__private::Migrations::from_static(
             MIGRATIONS,
             #label,
@@ -140,15 +137,43 @@ struct Emitter<'a> {
 }
 
 impl Emitter<'_> {
+    /// The compact form of a forward-only file without directives, the common case; any other
+    /// migration in full, as a `const` of its own.
     fn migration(&mut self, migration: &Migration) -> TokenStream {
         let version = migration.version();
+        if let Some(script) = plain_file(migration) {
+            let path = script.path();
+            let path_len = u32::try_from(path.len()).expect("a path shorter than 4 GiB");
+            let absolute = self.absolute(script);
+            let checksum = proc_macro2::Literal::byte_string(script.checksum().as_bytes());
+            return quote! {
+                ::tidemark::__private::EmbeddedMigration::file(
+                    #version,
+                    ::core::concat!(#path, "\n", ::core::include_str!(#absolute)),
+                    #path_len,
+                    *#checksum,
+                )
+            };
+        }
         let id = migration.id();
         let name_start = id.len() - migration.name().len();
         let up = self.direction(migration.up());
         let down = self.direction(migration.down());
-        quote! {
-            ::tidemark::__private::Migration::from_static(#version, #id, #name_start, #up, #down)
-        }
+        let name = format_ident!("MIGRATION_{}", self.items.len());
+        self.items.push(quote! {
+            const #name: &::tidemark::__private::Migration = &::tidemark::__private::Migration::from_static(
+                #version, #id, #name_start, #up, #down,
+            );
+        });
+        quote!(::tidemark::__private::EmbeddedMigration::full(#name))
+    }
+
+    /// The absolute path of `script`, for `include_str!`.
+    fn absolute(&self, script: &Script) -> String {
+        self.manifest_dir
+            .join(script.path())
+            .to_string_lossy()
+            .into_owned()
     }
 
     fn direction(&mut self, direction: &Direction) -> TokenStream {
@@ -188,7 +213,7 @@ impl Emitter<'_> {
     /// the crate.
     fn script(&self, script: &Script) -> TokenStream {
         let shown = script.path();
-        let absolute = self.manifest_dir.join(shown).to_string_lossy().into_owned();
+        let absolute = self.absolute(script);
         // One byte-string literal, not 32 integer literals: less for rustc to type-check.
         let checksum = proc_macro2::Literal::byte_string(script.checksum().as_bytes());
         let directives = script.directives();
@@ -209,4 +234,19 @@ impl Emitter<'_> {
             )
         }
     }
+}
+
+/// The script of a migration that is one `.sql` file with no down script, no variants and no
+/// directives: what [`EmbeddedMigration::file`] holds.
+///
+/// [`EmbeddedMigration::file`]: tidemark_core::EmbeddedMigration::file
+fn plain_file(migration: &Migration) -> Option<&Script> {
+    let up = migration.up();
+    let script = up.default_script()?;
+    let single_file = script.path().ends_with(&format!("{}.sql", migration.id()));
+    let plain = up.variants().is_empty()
+        && migration.down().is_empty()
+        && single_file
+        && *script.directives() == Directives::default();
+    plain.then_some(script)
 }

@@ -44,5 +44,7 @@ pub use tidemark_macros::embed_migrations;
 pub mod __private {
     pub use crate::Migrations;
     pub use std::borrow::Cow;
-    pub use tidemark_core::{Backend, Checksum, Direction, Directives, Migration, Script, Variant};
+    pub use tidemark_core::{
+        Backend, Checksum, Direction, Directives, EmbeddedMigration, Migration, Script, Variant,
+    };
 }

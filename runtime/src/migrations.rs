@@ -2,8 +2,9 @@
 
 use std::borrow::Cow;
 use std::path::Path;
+use std::sync::OnceLock;
 
-use tidemark_core::{read_folder, Migration, Problems};
+use tidemark_core::{EmbeddedMigration, Migration};
 
 use crate::stale::StaleEmbed;
 
@@ -13,7 +14,10 @@ use crate::stale::StaleEmbed;
 /// `static MIGRATIONS: tidemark::Migrations = tidemark::embed_migrations!();`
 #[derive(Debug)]
 pub struct Migrations {
-    migrations: Cow<'static, [Migration]>,
+    /// The compact static data the macro emitted; empty for a set read at run time.
+    embedded: &'static [EmbeddedMigration],
+    /// Every migration in full: built from `embedded` on first use, or read at run time.
+    migrations: OnceLock<Vec<Migration>>,
     folder: Cow<'static, str>,
     source_dir: Option<&'static str>,
 }
@@ -22,12 +26,13 @@ impl Migrations {
     /// The set as emitted by the macro. Not public API.
     #[doc(hidden)]
     pub const fn from_static(
-        migrations: &'static [Migration],
+        embedded: &'static [EmbeddedMigration],
         folder: &'static str,
         source_dir: Option<&'static str>,
     ) -> Migrations {
         Migrations {
-            migrations: Cow::Borrowed(migrations),
+            embedded,
+            migrations: OnceLock::new(),
             folder: Cow::Borrowed(folder),
             source_dir,
         }
@@ -35,46 +40,53 @@ impl Migrations {
 
     /// Reads a migrations folder at run time, with the same rules as the macro.
     ///
-    /// For tools and tests. An application should embed its migrations with
+    /// For tools and tests (feature `folder`). An application should embed its migrations with
     /// [`embed_migrations!`](crate::embed_migrations), which checks them at compile time and
     /// needs no files at run time.
-    pub fn from_folder(dir: impl AsRef<Path>, label: &str) -> Result<Migrations, Problems> {
-        let migrations = read_folder(dir.as_ref(), label)?;
-        let folder = Cow::Owned(label.to_owned());
+    #[cfg(feature = "folder")]
+    pub fn from_folder(
+        dir: impl AsRef<Path>,
+        label: &str,
+    ) -> Result<Migrations, tidemark_core::Problems> {
+        let migrations = tidemark_core::read_folder(dir.as_ref(), label)?;
         Ok(Migrations {
-            migrations: Cow::Owned(migrations),
-            folder,
+            embedded: &[],
+            migrations: OnceLock::from(migrations),
+            folder: Cow::Owned(label.to_owned()),
             source_dir: None,
         })
     }
 
     /// Every migration, in version order.
     pub fn iter(&self) -> std::slice::Iter<'_, Migration> {
-        self.migrations.iter()
+        self.as_slice().iter()
     }
 
     /// Every migration, in version order.
     pub fn as_slice(&self) -> &[Migration] {
-        &self.migrations
+        self.migrations.get_or_init(|| {
+            let embedded = self.embedded.iter();
+            embedded.map(EmbeddedMigration::to_migration).collect()
+        })
     }
 
     /// The number of migrations.
     pub fn len(&self) -> usize {
-        self.migrations.len()
+        self.as_slice().len()
     }
 
     /// Whether there are no migrations (never, for a set the macro built).
     pub fn is_empty(&self) -> bool {
-        self.migrations.is_empty()
+        self.as_slice().is_empty()
     }
 
     /// The migration with `version`, if embedded.
     pub fn get(&self, version: u64) -> Option<&Migration> {
-        let index = self
-            .migrations
+        let migrations = self.as_slice();
+        let index = migrations
             .binary_search_by_key(&version, Migration::version)
             .ok()?;
-        Some(&self.migrations[index])
+        Some(&migrations[index])
     }
 
     /// The folder as written in the macro call, such as `migrations`.
@@ -107,8 +119,8 @@ impl Migrations {
 
     #[cfg(debug_assertions)]
     fn compare_with(&self, dir: &Path) -> Result<(), StaleEmbed> {
-        let on_disk = read_folder(dir, &self.folder);
-        StaleEmbed::compare(&self.folder, &self.migrations, on_disk).map_or(Ok(()), Err)
+        let on_disk = tidemark_core::read_folder(dir, &self.folder);
+        StaleEmbed::compare(&self.folder, self.as_slice(), on_disk).map_or(Ok(()), Err)
     }
 }
 

@@ -1,5 +1,7 @@
 //! A script's statements, located by the tokenizer and parsed one by one.
 
+use std::borrow::Cow;
+
 use sqlparser::dialect::{Dialect, GenericDialect, MySqlDialect, PostgreSqlDialect, SQLiteDialect};
 use sqlparser::parser::Parser;
 
@@ -78,17 +80,28 @@ pub fn statements(script: &Script, backends: &[Backend]) -> Vec<Statement> {
             Statement {
                 line: sql_text::line_at(sql, range.start),
                 text: text.to_owned(),
-                words: words(text),
+                words: words_of(text),
                 parsed,
             }
         })
         .collect()
 }
 
-/// The words of a statement, uppercased: runs of letters, digits and `_` outside quotes.
-fn words(text: &str) -> Vec<String> {
+/// The words of a statement, uppercased: runs of letters, digits and `_`.
+fn words_of(text: &str) -> Vec<String> {
+    words(text).map(Cow::into_owned).collect()
+}
+
+/// The words of `text`, uppercased: runs of letters, digits and `_`. Borrows words that are
+/// uppercase already.
+pub fn words(text: &str) -> impl Iterator<Item = Cow<'_, str>> {
     text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
         .filter(|word| !word.is_empty())
-        .map(str::to_uppercase)
-        .collect()
+        .map(|word| {
+            let upper = |b: u8| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_';
+            match word.bytes().all(upper) {
+                true => Cow::Borrowed(word),
+                false => Cow::Owned(word.to_uppercase()),
+            }
+        })
 }

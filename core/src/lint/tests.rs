@@ -2,7 +2,7 @@
 
 use std::fs;
 
-use super::{lint, LintReport};
+use super::{failing, lint, Finding, LintReport};
 use crate::read_folder;
 
 fn report(files: &[(&str, &str)]) -> LintReport {
@@ -12,7 +12,13 @@ fn report(files: &[(&str, &str)]) -> LintReport {
         fs::create_dir_all(path.parent().unwrap()).unwrap();
         fs::write(path, sql).unwrap();
     }
-    lint(&read_folder(dir.path(), "migrations").unwrap())
+    let migrations = read_folder(dir.path(), "migrations").unwrap();
+    let report = lint(&migrations);
+    for strict in [false, true] {
+        let in_full: Vec<Finding> = report.failing(strict).cloned().collect();
+        assert_eq!(failing(&migrations, strict), in_full, "strict: {strict}");
+    }
+    report
 }
 
 /// `(rule, file, line)` of each finding.
@@ -303,4 +309,25 @@ fn report_unchecked(files: &[(&str, &str)]) -> Vec<(String, usize)> {
         .into_iter()
         .map(|u| (u.file, u.line))
         .collect()
+}
+
+#[test]
+fn a_build_parses_only_scripts_an_error_rule_could_fire_on() {
+    use super::rules::may_break;
+    let quiet = "CREATE TABLE t (id INTEGER NOT NULL, notes TEXT);\nCREATE INDEX t_id ON t (id);";
+    assert!(!may_break(quiet));
+    assert!(!may_break(
+        "ALTER TABLE t ADD COLUMN score INTEGER DEFAULT 0;"
+    ));
+    for sql in [
+        "create index concurrently i on t (x)",
+        "VACUUM",
+        "begin;",
+        "Commit",
+        "ALTER TYPE mood ADD VALUE 'sad'",
+        "alter table t add column x int not null",
+        "-- end of file",
+    ] {
+        assert!(may_break(sql), "{sql}");
+    }
 }
