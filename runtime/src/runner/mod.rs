@@ -6,6 +6,7 @@ mod dialect;
 mod driver;
 mod fault;
 mod lock;
+mod operations;
 mod record;
 mod report;
 mod status;
@@ -24,11 +25,9 @@ pub use report::{MigrationStatus, Plan, PlannedMigration, Ran, Report, State, St
 pub use table::DEFAULT_TABLE;
 
 use self::apply::Context;
-use self::assess::{migration_ref, record_ref, Rules};
+use self::assess::{migration_ref, Rules};
 use self::dialect::Dialect;
-use self::lock::LockGuard;
 use self::record::{NewRecord, Record, RecordStatus};
-use self::table::TableName;
 use crate::error::{Drift, Error, MigrationRef};
 use crate::Migrations;
 
@@ -206,99 +205,18 @@ impl<'m> Runner<'m> {
     /// lock. Otherwise it takes the lock, creates the tracking table if missing, reads the
     /// state again, refuses if anything is wrong (see [`Error`]), and applies.
     pub fn run_pending<C: MigrationConnection>(&self, conn: &mut C) -> Result<Report, Error> {
-        conn.with_driver(|driver| {
-            let dialect = self.prepare(driver)?;
-            if let Ok(mut states) = driver.load_states(&dialect.state_selection()) {
-                states.sort_unstable_by_key(|state| state.version);
-                let migrations = self.migrations.as_slice();
-                if assess::nothing_to_do(migrations, dialect.backend(), &states, self.rules) {
-                    return Ok(Report::default());
-                }
-            }
-            let mut guard = self.lock(driver, &dialect)?;
-            let records = tables::read(guard.driver(), &dialect)?;
-            let pending = self.pending(&dialect, &records)?;
-            fault::pause(fault::Point::Locked, 0);
-            let mut report = Report {
-                migrations: Vec::new(),
-                lock_wait: Some(guard.waited()),
-            };
-            let applied_by = self.who();
-            let ctx = Context {
-                dialect: &dialect,
-                applied_by: &applied_by,
-            };
-            if self.single_transaction {
-                let with_rows: Vec<(&Migration, bool)> = pending
-                    .iter()
-                    .map(|m| (*m, records.iter().any(|r| r.version() == m.version())))
-                    .collect();
-                report.migrations = apply::apply_together(guard.driver(), &ctx, &with_rows)?;
-                for ran in &report.migrations {
-                    if let Some(observer) = &self.observer {
-                        observer(Progress::Finished {
-                            ran,
-                            direction: RunDirection::Up,
-                        });
-                    }
-                }
-                return Ok(report);
-            }
-            for migration in pending {
-                let existing = records.iter().any(|r| r.version() == migration.version());
-                let ran = self.observed(migration, RunDirection::Up, || {
-                    apply::apply(guard.driver(), &ctx, migration, false, existing)
-                })?;
-                report.migrations.push(ran);
-            }
-            Ok(report)
-        })
+        conn.with_driver(|driver| self.run_pending_on(driver))
     }
 
     /// The state of every migration, embedded or recorded. Changes nothing.
     pub fn status<C: MigrationConnection>(&self, conn: &mut C) -> Result<Status, Error> {
-        conn.with_driver(|driver| {
-            let dialect = self.prepare(driver)?;
-            let records = tables::read_if_exists(driver, &dialect)?;
-            Ok(status::build(
-                self.migrations.as_slice(),
-                dialect.backend(),
-                &records,
-                dialect.table(),
-            ))
-        })
+        conn.with_driver(|driver| self.status_on(driver))
     }
 
     /// The exact SQL [`run_pending`](Self::run_pending) would run, in order, or the error it
     /// would refuse with. Changes nothing and takes no lock.
     pub fn plan<C: MigrationConnection>(&self, conn: &mut C) -> Result<Plan, Error> {
-        conn.with_driver(|driver| {
-            let dialect = self.prepare(driver)?;
-            let records = tables::read_if_exists(driver, &dialect)?;
-            let backend = dialect.backend();
-            let pending = self.pending(&dialect, &records)?;
-            let migrations = pending
-                .into_iter()
-                .map(|migration| {
-                    let script = migration
-                        .up()
-                        .for_backend(backend)
-                        .expect("every migration has an up script");
-                    PlannedMigration {
-                        version: migration.version(),
-                        version_text: migration.version_text().to_owned(),
-                        name: migration.name().to_owned(),
-                        file: script.path().to_owned(),
-                        transactional: apply::is_transactional(script, backend),
-                        statements: apply::batches(script, backend)
-                            .into_iter()
-                            .map(str::to_owned)
-                            .collect(),
-                    }
-                })
-                .collect();
-            Ok(Plan { migrations })
-        })
+        conn.with_driver(|driver| self.plan_on(driver))
     }
 
     /// Applies the one migration `version`, pending or (with `force`) already applied, whatever
@@ -310,26 +228,7 @@ impl<'m> Runner<'m> {
         version: u64,
         force: bool,
     ) -> Result<Ran, Error> {
-        let migration = self.embedded(version)?;
-        self.locked(conn, |driver, ctx, records| {
-            let record = records.iter().find(|r| r.version() == version);
-            assess::refuse_unfinished(
-                record.map(std::slice::from_ref).unwrap_or_default(),
-                self.migrations.as_slice(),
-                ctx.dialect.backend(),
-                ctx.dialect.table(),
-            )?;
-            let applied = record.is_some_and(|r| r.status() == RecordStatus::Applied);
-            if applied && !force {
-                return Err(Error::AlreadyApplied {
-                    migration: Box::new(migration_ref(migration)),
-                    table: ctx.dialect.table().to_owned(),
-                });
-            }
-            self.observed(migration, RunDirection::Up, || {
-                apply::apply(driver, ctx, migration, applied, record.is_some())
-            })
-        })
+        conn.with_driver(|driver| self.apply_version_on(driver, version, force))
     }
 
     /// Reverts the `steps` newest applied migrations, newest first.
@@ -338,12 +237,12 @@ impl<'m> Runner<'m> {
         conn: &mut C,
         steps: usize,
     ) -> Result<Report, Error> {
-        self.revert(conn, RevertUntil::Count(steps))
+        conn.with_driver(|driver| self.revert_steps_on(driver, steps))
     }
 
     /// Reverts the newest applied migration with its down script.
     pub fn revert_last<C: MigrationConnection>(&self, conn: &mut C) -> Result<Report, Error> {
-        self.revert(conn, RevertUntil::Count(1))
+        conn.with_driver(|driver| self.revert_last_on(driver))
     }
 
     /// Reverts, newest first, every applied migration newer than `version` (0 reverts all).
@@ -352,10 +251,7 @@ impl<'m> Runner<'m> {
         conn: &mut C,
         version: u64,
     ) -> Result<Report, Error> {
-        if version != 0 {
-            self.embedded(version)?;
-        }
-        self.revert(conn, RevertUntil::Version(version))
+        conn.with_driver(|driver| self.revert_to_on(driver, version))
     }
 
     /// Records `version` as applied without running it (manual recovery).
@@ -364,14 +260,7 @@ impl<'m> Runner<'m> {
         conn: &mut C,
         version: u64,
     ) -> Result<(), Error> {
-        let migration = self.embedded(version)?;
-        self.locked(conn, |driver, ctx, records| {
-            let record = manual_record(ctx, migration);
-            let existing = records.iter().any(|r| r.version() == version);
-            apply::write_record(driver, ctx, &record, existing).map_err(|cause| {
-                lock::database("record a migration as applied", ctx.dialect, cause)
-            })
-        })
+        conn.with_driver(|driver| self.mark_applied_on(driver, version))
     }
 
     /// Removes the row of `version`, so the migration is pending again (manual recovery).
@@ -380,62 +269,13 @@ impl<'m> Runner<'m> {
         conn: &mut C,
         version: u64,
     ) -> Result<(), Error> {
-        let embedded = self.migrations.get(version);
-        self.locked(conn, |driver, ctx, records| {
-            let Some(record) = records.iter().find(|r| r.version() == version) else {
-                return Err(match embedded {
-                    Some(migration) => Error::NotRecorded {
-                        migration: Box::new(migration_ref(migration)),
-                        table: ctx.dialect.table().to_owned(),
-                    },
-                    None => self.unknown(version),
-                });
-            };
-            driver
-                .batch(&ctx.dialect.delete_record(record.version))
-                .map_err(|cause| lock::database("delete a migration's row", ctx.dialect, cause))
-        })
+        conn.with_driver(|driver| self.mark_unapplied_on(driver, version))
     }
 
     /// Accepts the embedded checksums of applied migrations whose files changed, and clears
     /// failed rows so those migrations are pending again.
     pub fn repair<C: MigrationConnection>(&self, conn: &mut C) -> Result<Repair, Error> {
-        let backend_checksum = |migration: &Migration, ctx: &Context<'_>| {
-            assess::embedded_checksum(migration, ctx.dialect.backend())
-        };
-        self.locked(conn, |driver, ctx, records| {
-            let mut repair = Repair::default();
-            for record in records {
-                let migration = self.migrations.get(record.version());
-                let failed =
-                    |cause| lock::database("repair the tracking table", ctx.dialect, cause);
-                match (record.status(), migration) {
-                    (RecordStatus::Failed, _) => {
-                        driver
-                            .batch(&ctx.dialect.delete_record(record.version))
-                            .map_err(failed)?;
-                        repair.cleared.push(record_ref(record, migration));
-                    }
-                    (RecordStatus::Applied, Some(migration)) => {
-                        let embedded = backend_checksum(migration, ctx);
-                        if record.checksum != embedded
-                            || record.checksum_algorithm != tidemark_core::ALGORITHM
-                        {
-                            let mut updated = kept_record(ctx, record, migration);
-                            updated.checksum = embedded.clone();
-                            apply::write_record(driver, ctx, &updated, true).map_err(failed)?;
-                            repair.accepted.push(Drift {
-                                migration: migration_ref(migration),
-                                stored: record.checksum.clone(),
-                                embedded,
-                            });
-                        }
-                    }
-                    _ => {}
-                }
-            }
-            Ok(repair)
-        })
+        conn.with_driver(|driver| self.repair_on(driver))
     }
 
     /// Records every embedded migration up to and including `version` as applied without
@@ -445,11 +285,7 @@ impl<'m> Runner<'m> {
         conn: &mut C,
         version: u64,
     ) -> Result<Baseline, Error> {
-        self.embedded(version)?;
-        self.locked(conn, |driver, ctx, records| {
-            let adopt = |m: &Migration| m.version() <= version;
-            record_baseline(driver, ctx, self.migrations.as_slice(), records, adopt)
-        })
+        conn.with_driver(|driver| self.baseline_on(driver, version))
     }
 
     /// Records as applied every embedded migration that diesel_migrations recorded in
@@ -458,131 +294,7 @@ impl<'m> Runner<'m> {
         &self,
         conn: &mut C,
     ) -> Result<Baseline, Error> {
-        self.locked(conn, |driver, ctx, records| {
-            let exists = driver
-                .scalar(&ctx.dialect.diesel_table_exists())
-                .map_err(|cause| lock::database("look for diesel's table", ctx.dialect, cause))?;
-            if exists != Some(1) {
-                return Err(Error::NoDieselTable);
-            }
-            let versions = driver
-                .texts(ctx.dialect.select_diesel_versions())
-                .map_err(|cause| {
-                    lock::database("read `__diesel_schema_migrations`", ctx.dialect, cause)
-                })?;
-            let diesel: Vec<(String, Option<u64>)> = versions
-                .into_iter()
-                .flatten()
-                .map(|text| {
-                    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-                    let value = digits.parse().ok();
-                    (text, value)
-                })
-                .collect();
-            let adopt = |m: &Migration| diesel.iter().any(|(_, v)| *v == Some(m.version()));
-            let mut baseline =
-                record_baseline(driver, ctx, self.migrations.as_slice(), records, adopt)?;
-            baseline.unknown = diesel
-                .into_iter()
-                .filter(|(_, v)| v.and_then(|v| self.migrations.get(v)).is_none())
-                .map(|(text, _)| text)
-                .collect();
-            Ok(baseline)
-        })
-    }
-
-    /// Checks the settings and the connection; returns the SQL dialect to use.
-    fn prepare(&self, driver: &mut dyn Driver) -> Result<Dialect, Error> {
-        let table = TableName::parse(&self.table)?;
-        if let Some(target) = self.rules.target {
-            self.embedded(target)?;
-        }
-        self.migrations.check_embed_is_current()?;
-        if driver.in_transaction() {
-            return Err(Error::InTransaction);
-        }
-        Ok(Dialect::new(driver.backend(), &table))
-    }
-
-    /// Takes the lock and makes sure the tracking table exists.
-    fn lock<'d>(
-        &self,
-        driver: &'d mut dyn Driver,
-        dialect: &Dialect,
-    ) -> Result<LockGuard<'d>, Error> {
-        let mut guard = LockGuard::acquire(driver, dialect, self.lock_timeout, self.locking)?;
-        tables::ensure(guard.driver(), dialect)?;
-        Ok(guard)
-    }
-
-    /// Runs `work` under the lock with the tracking rows read under it.
-    fn locked<C, T>(
-        &self,
-        conn: &mut C,
-        work: impl FnOnce(&mut dyn Driver, &Context<'_>, &[Record]) -> Result<T, Error>,
-    ) -> Result<T, Error>
-    where
-        C: MigrationConnection,
-    {
-        conn.with_driver(|driver| {
-            let dialect = self.prepare(driver)?;
-            let mut guard = self.lock(driver, &dialect)?;
-            let records = tables::read(guard.driver(), &dialect)?;
-            let applied_by = self.who();
-            let ctx = Context {
-                dialect: &dialect,
-                applied_by: &applied_by,
-            };
-            work(guard.driver(), &ctx, &records)
-        })
-    }
-
-    fn revert<C: MigrationConnection>(
-        &self,
-        conn: &mut C,
-        until: RevertUntil,
-    ) -> Result<Report, Error> {
-        self.locked(conn, |driver, ctx, records| {
-            assess::refuse_unfinished(
-                records,
-                self.migrations.as_slice(),
-                ctx.dialect.backend(),
-                ctx.dialect.table(),
-            )?;
-            let mut applied: Vec<&Record> = records
-                .iter()
-                .filter(|r| r.status() == RecordStatus::Applied)
-                .collect();
-            applied.sort_by_key(|r| std::cmp::Reverse(r.version));
-            let chosen: Vec<&Record> = match until {
-                RevertUntil::Count(count) => applied.into_iter().take(count).collect(),
-                RevertUntil::Version(version) => applied
-                    .into_iter()
-                    .filter(|r| r.version() > version)
-                    .collect(),
-            };
-            let mut report = Report::default();
-            for record in chosen {
-                let Some(migration) = self.migrations.get(record.version()) else {
-                    let missing = vec![record_ref(record, None)];
-                    return Err(Error::MissingFromBinary {
-                        missing,
-                        table: ctx.dialect.table().to_owned(),
-                    });
-                };
-                assess::refuse_drift(
-                    std::slice::from_ref(record),
-                    self.migrations.as_slice(),
-                    ctx.dialect.backend(),
-                    ctx.dialect.table(),
-                )?;
-                let ran = self.observed(migration, RunDirection::Down, || {
-                    apply::revert(driver, ctx, migration, record)
-                })?;
-                report.migrations.push(ran);
-            }
-            Ok(report)
-        })
+        conn.with_driver(|driver| self.baseline_from_diesel_on(driver))
     }
 
     /// The migrations to apply given `records`, or the first reason to refuse.
