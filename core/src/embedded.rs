@@ -3,7 +3,8 @@
 //! the checksum, about a fifth of a full [`Migration`], which keeps binaries small and builds
 //! quick at a thousand migrations. Every other migration is embedded in full.
 
-use crate::model::{Direction, Migration, Script};
+use crate::checksum::Checksum;
+use crate::model::{Backend, Direction, Migration, Script};
 
 /// One migration as `embed_migrations!` emits it. Not public API.
 #[doc(hidden)]
@@ -55,6 +56,17 @@ impl EmbeddedMigration {
         }
     }
 
+    /// The checksum of the up script `backend` runs, if there is one.
+    pub fn up_checksum(&self, backend: Backend) -> Option<Checksum> {
+        match self {
+            EmbeddedMigration::File { checksum, .. } => Some(Checksum::from_bytes(*checksum)),
+            EmbeddedMigration::Full(migration) => {
+                let script = migration.up().for_backend(backend)?;
+                Some(script.checksum())
+            }
+        }
+    }
+
     /// The migration, borrowing the static data: nothing is copied but references.
     pub fn to_migration(&self) -> Migration {
         match *self {
@@ -86,7 +98,6 @@ impl EmbeddedMigration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Checksum;
 
     #[test]
     fn a_file_becomes_the_migration_read_from_disk() {
@@ -99,6 +110,10 @@ mod tests {
         let path_and_text: &'static str = Box::leak(format!("{path}\n{sql}").into_boxed_str());
         let embedded = EmbeddedMigration::file(24, path_and_text, path.len() as u32, checksum);
         assert_eq!(embedded.version(), 24);
+        assert_eq!(
+            embedded.up_checksum(Backend::Mysql),
+            Some(Checksum::of(sql))
+        );
         let migration = embedded.to_migration();
         assert_eq!(migration, read[0]);
         assert_eq!(migration.version_text(), "024");

@@ -80,6 +80,28 @@ impl Migrations {
         self.as_slice().is_empty()
     }
 
+    /// Each migration's version and the checksum of the up script `backend` runs, in
+    /// version order, read from the compact embedded data when the full migrations have not
+    /// been built: all a start-up with nothing to do needs.
+    #[cfg(feature = "runner")]
+    pub(crate) fn up_checksums(
+        &self,
+        backend: tidemark_core::Backend,
+    ) -> impl Iterator<Item = (u64, Option<tidemark_core::Checksum>)> + '_ {
+        let (embedded, built): (&[EmbeddedMigration], &[Migration]) = match self.migrations.get() {
+            Some(built) => (&[], built),
+            None => (self.embedded, &[]),
+        };
+        let embedded = embedded
+            .iter()
+            .map(move |e| (e.version(), e.up_checksum(backend)));
+        let built = built.iter().map(move |m| {
+            let script = m.up().for_backend(backend);
+            (m.version(), script.map(|script| script.checksum()))
+        });
+        embedded.chain(built)
+    }
+
     /// The migration with `version`, if embedded.
     pub fn get(&self, version: u64) -> Option<&Migration> {
         let migrations = self.as_slice();
@@ -130,5 +152,52 @@ impl<'a> IntoIterator for &'a Migrations {
 
     fn into_iter(self) -> Self::IntoIter {
         self.iter()
+    }
+}
+
+#[cfg(all(test, feature = "runner"))]
+mod tests {
+    use tidemark_core::{Backend, Checksum, Direction, Script};
+
+    use super::*;
+
+    static FULL: Migration = Migration::from_static(
+        2,
+        "002_b",
+        4,
+        Direction::from_static(
+            Some(Script::from_static(
+                "migrations/002_b/up.sql",
+                "SELECT 2;",
+                [2; 32],
+                true,
+                &[],
+                &[],
+            )),
+            &[],
+        ),
+        Direction::from_static(None, &[]),
+    );
+
+    static EMBEDDED: [EmbeddedMigration; 2] = [
+        EmbeddedMigration::file(1, "migrations/001_a.sql\nSELECT 1;", 20, [1; 32]),
+        EmbeddedMigration::full(&FULL),
+    ];
+
+    #[test]
+    fn up_checksums_come_from_the_compact_data_without_building_the_set() {
+        let set = Migrations::from_static(&EMBEDDED, "migrations", None);
+        let compact: Vec<_> = set.up_checksums(Backend::Postgres).collect();
+        assert!(set.migrations.get().is_none(), "nothing was built");
+        let expected = [
+            (1, Some(Checksum::from_bytes([1; 32]))),
+            (2, Some(Checksum::from_bytes([2; 32]))),
+        ];
+        assert_eq!(compact, expected);
+        assert_eq!(set.len(), 2);
+        assert_eq!(set.as_slice()[0].path(), "migrations/001_a.sql");
+        assert_eq!(set.as_slice()[1], FULL);
+        let built: Vec<_> = set.up_checksums(Backend::Postgres).collect();
+        assert_eq!(built, expected);
     }
 }

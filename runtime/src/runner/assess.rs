@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use tidemark_core::{Backend, Migration, ALGORITHM};
+use tidemark_core::{Backend, Checksum, Migration, ALGORITHM};
 
 use super::record::{Record, RecordStatus, State};
 use crate::error::{Drift, Error, MigrationRef};
@@ -83,38 +83,35 @@ pub fn pending<'m>(
 /// embedded migration up to the target applied. Compares every checksum, allocates nothing,
 /// and never refuses: anything else is left to [`pending`], under the lock, to explain.
 ///
-/// `states` are sorted by version, as `migrations` are, so one walk over both suffices; rows
-/// out of order only make it answer `false`.
+/// `embedded` is each migration's version and the checksum of the up script the backend runs
+/// (see [`Migrations::up_checksums`](crate::Migrations)). `states` are sorted by version, as
+/// `embedded` is, so one walk over both suffices; rows out of order only make it answer `false`.
 pub fn nothing_to_do(
-    migrations: &[Migration],
-    backend: Backend,
+    embedded: impl Iterator<Item = (u64, Option<Checksum>)>,
     states: &[State],
     rules: Rules,
 ) -> bool {
-    let in_scope = |m: &Migration| rules.target.is_none_or(|target| m.version() <= target);
-    let mut embedded = migrations.iter().peekable();
+    let in_scope = |version: u64| rules.target.is_none_or(|target| version <= target);
+    let mut embedded = embedded.peekable();
     for state in states {
         let Ok(version) = u64::try_from(state.version) else {
             return false;
         };
         // Embedded migrations before this row have no row: pending, if the run would apply them.
-        while let Some(unapplied) = embedded.next_if(|m| m.version() < version) {
+        while let Some((unapplied, _)) = embedded.next_if(|(v, _)| *v < version) {
             if in_scope(unapplied) {
                 return false;
             }
         }
-        let unchanged = match embedded.next_if(|m| m.version() == version) {
-            Some(migration) => migration
-                .up()
-                .for_backend(backend)
-                .is_some_and(|script| script.checksum().matches_hex(&state.checksum)),
+        let unchanged = match embedded.next_if(|(v, _)| *v == version) {
+            Some((_, checksum)) => checksum.is_some_and(|checksum| state.checksum.is(checksum)),
             None => rules.ignore_missing,
         };
-        if !(unchanged && state.is_applied()) {
+        if !(unchanged && state.current) {
             return false;
         }
     }
-    embedded.all(|m| !in_scope(m))
+    embedded.all(|(version, _)| !in_scope(version))
 }
 
 type Find<'a, 'm> = dyn Fn(&Record) -> Option<&'m Migration> + 'a;
@@ -293,6 +290,7 @@ fn refuse_out_of_order(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::runner::columns::{Applied, CurrentAlgorithm, StoredChecksum};
 
     fn set(files: &[(&str, &str)]) -> Vec<Migration> {
         let dir = tempfile::tempdir().unwrap();
@@ -501,20 +499,46 @@ mod tests {
         ));
     }
 
+    /// What `Migrations::up_checksums` gives for `migrations` on SQLite.
+    fn up(migrations: &[Migration]) -> impl Iterator<Item = (u64, Option<Checksum>)> + '_ {
+        migrations.iter().map(|m| {
+            let script = m.up().for_backend(Backend::Sqlite);
+            (m.version(), script.map(|s| s.checksum()))
+        })
+    }
+
     fn states(migrations: &[Migration], checksums: &[&str]) -> Vec<State> {
         migrations
             .iter()
             .zip(checksums)
-            .map(|(m, checksum)| State {
-                version: m.version() as i64,
-                checksum: match *checksum {
+            .map(|(m, checksum)| {
+                let checksum = match *checksum {
                     "same" => embedded_checksum(m, Backend::Sqlite),
                     other => other.to_owned(),
-                },
-                checksum_algorithm: ALGORITHM.to_owned(),
-                status: RecordStatus::Applied.as_str().to_owned(),
+                };
+                let status = RecordStatus::Applied.as_str();
+                state(m, &checksum, ALGORITHM, status)
             })
             .collect()
+    }
+
+    /// A row of `migration` as the no-op check reads it.
+    fn state(migration: &Migration, checksum: &str, algorithm: &str, status: &str) -> State {
+        let version = migration.version() as i64;
+        let checksum = StoredChecksum::from_text(checksum.as_bytes());
+        let algorithm = CurrentAlgorithm::from_text(algorithm.as_bytes());
+        State::new(
+            version,
+            checksum,
+            algorithm,
+            Applied::from_text(status.as_bytes()),
+        )
+    }
+
+    /// The row `states[index]` of `migrations` with another algorithm or status.
+    fn changed(migrations: &[Migration], index: usize, algorithm: &str, status: &str) -> State {
+        let checksum = embedded_checksum(&migrations[index], Backend::Sqlite);
+        state(&migrations[index], &checksum, algorithm, status)
     }
 
     #[test]
@@ -522,19 +546,14 @@ mod tests {
         let migrations = three();
         let all = states(&migrations, &["same", "same", "same"]);
         let rules = Rules::default();
-        assert!(nothing_to_do(&migrations, Backend::Sqlite, &all, rules));
-        assert!(!nothing_to_do(
-            &migrations,
-            Backend::Sqlite,
-            &all[..2],
-            rules
-        ));
-        assert!(!nothing_to_do(&migrations, Backend::Sqlite, &[], rules));
+        assert!(nothing_to_do(up(&migrations), &all, rules));
+        assert!(!nothing_to_do(up(&migrations), &all[..2], rules));
+        assert!(!nothing_to_do(up(&migrations), &[], rules));
         let upper = embedded_checksum(&migrations[1], Backend::Sqlite).to_uppercase();
         for second in ["", "0000", upper.as_str()] {
             let changed = states(&migrations, &["same", second, "same"]);
             assert!(
-                !nothing_to_do(&migrations, Backend::Sqlite, &changed, rules),
+                !nothing_to_do(up(&migrations), &changed, rules),
                 "{second:?}"
             );
         }
@@ -548,56 +567,27 @@ mod tests {
             target: Some(2),
             ..Rules::default()
         };
-        assert!(nothing_to_do(&migrations, Backend::Sqlite, &two, target));
+        assert!(nothing_to_do(up(&migrations), &two, target));
         let all = states(&migrations, &["same", "same", "same"]);
-        assert!(nothing_to_do(
-            &migrations[..2],
-            Backend::Sqlite,
-            &two,
-            Rules::default()
-        ));
-        assert!(!nothing_to_do(
-            &migrations[..2],
-            Backend::Sqlite,
-            &all,
-            Rules::default()
-        ));
+        assert!(nothing_to_do(up(&migrations[..2]), &two, Rules::default()));
+        assert!(!nothing_to_do(up(&migrations[..2]), &all, Rules::default()));
         let ignore = Rules {
             ignore_missing: true,
             ..Rules::default()
         };
-        assert!(nothing_to_do(
-            &migrations[..2],
-            Backend::Sqlite,
-            &all,
-            ignore
-        ));
+        assert!(nothing_to_do(up(&migrations[..2]), &all, ignore));
         let mut running = all.clone();
-        running[2].status = RecordStatus::Running.as_str().to_owned();
-        assert!(!nothing_to_do(
-            &migrations[..2],
-            Backend::Sqlite,
-            &running,
-            ignore
-        ));
+        running[2] = changed(&migrations, 2, ALGORITHM, RecordStatus::Running.as_str());
+        assert!(!nothing_to_do(up(&migrations[..2]), &running, ignore));
         let mut other_algorithm = all.clone();
-        other_algorithm[0].checksum_algorithm = "sha256-v0".to_owned();
+        other_algorithm[0] = changed(&migrations, 0, "sha256-v0", RecordStatus::Applied.as_str());
         let rules = Rules::default();
-        assert!(!nothing_to_do(
-            &migrations,
-            Backend::Sqlite,
-            &other_algorithm,
-            rules
-        ));
+        assert!(!nothing_to_do(up(&migrations), &other_algorithm, rules));
         let mut failed = all.clone();
-        failed[1].status = RecordStatus::Failed.as_str().to_owned();
-        assert!(!nothing_to_do(&migrations, Backend::Sqlite, &failed, rules));
+        failed[1] = changed(&migrations, 1, ALGORITHM, RecordStatus::Failed.as_str());
+        assert!(nothing_to_do(up(&migrations), &all, rules));
+        assert!(!nothing_to_do(up(&migrations), &failed, rules));
         let reversed: Vec<State> = all.iter().rev().cloned().collect();
-        assert!(!nothing_to_do(
-            &migrations,
-            Backend::Sqlite,
-            &reversed,
-            rules
-        ));
+        assert!(!nothing_to_do(up(&migrations), &reversed, rules));
     }
 }

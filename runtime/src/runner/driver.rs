@@ -7,6 +7,7 @@ use diesel::connection::{Connection, LoadConnection, TransactionManager};
 use diesel::result::QueryResult;
 use tidemark_core::Backend;
 
+use super::columns::{Applied, CurrentAlgorithm, StoredChecksum};
 use super::record::{NewRecord, Record, State};
 
 /// The operations the runner sends to a database.
@@ -112,21 +113,19 @@ macro_rules! driver_for {
             }
 
             fn load_states(&mut self, selection: &str) -> QueryResult<Vec<State>> {
+                use diesel::connection::DefaultLoadingMode;
                 use diesel::sql_types::{BigInt, Text};
                 use diesel::RunQueryDsl;
-                // Columns read by position: no name lookups per row and field.
+                // Columns read by position (no name lookups), decoded without allocating.
+                type Row = (i64, StoredChecksum, CurrentAlgorithm, Applied);
                 let columns = diesel::dsl::sql::<(BigInt, Text, Text, Text)>(selection);
-                let rows: Vec<(i64, String, String, String)> =
-                    diesel::select(columns).load(self.conn)?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(version, checksum, checksum_algorithm, status)| State {
-                        version,
-                        checksum,
-                        checksum_algorithm,
-                        status,
+                diesel::select(columns)
+                    .load_iter::<Row, DefaultLoadingMode>(self.conn)?
+                    .map(|row| {
+                        let (version, checksum, algorithm, status) = row?;
+                        Ok(State::new(version, checksum, algorithm, status))
                     })
-                    .collect())
+                    .collect()
             }
 
             fn insert_record(&mut self, sql: &str, record: &NewRecord<'_>) -> QueryResult<()> {

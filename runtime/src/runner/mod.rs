@@ -2,6 +2,7 @@
 
 mod apply;
 mod assess;
+mod columns;
 mod dialect;
 mod driver;
 mod fault;

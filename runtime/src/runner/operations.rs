@@ -23,8 +23,8 @@ impl<'m> Runner<'m> {
         let dialect = self.prepare(driver)?;
         if let Ok(mut states) = driver.load_states(&dialect.state_selection()) {
             states.sort_unstable_by_key(|state| state.version);
-            let migrations = self.migrations.as_slice();
-            if assess::nothing_to_do(migrations, dialect.backend(), &states, self.rules) {
+            let embedded = self.migrations.up_checksums(dialect.backend());
+            if assess::nothing_to_do(embedded, &states, self.rules) {
                 return Ok(Report::default());
             }
         }

@@ -3,6 +3,8 @@
 use diesel::sql_types::{BigInt, Nullable, SmallInt, Text};
 use diesel::QueryableByName;
 
+use super::columns::{Applied, CurrentAlgorithm, StoredChecksum};
+
 /// The state a tracking row records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RecordStatus {
@@ -74,18 +76,14 @@ impl Record {
     }
 }
 
-/// One row as the no-op check reads it: the version and, for a row applied under the current
-/// checksum algorithm, its checksum (empty for any other row).
-#[derive(Clone, Debug, PartialEq, Eq, QueryableByName)]
+/// One row as the no-op check reads it, without allocating.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct State {
-    #[diesel(sql_type = BigInt)]
     pub version: i64,
-    #[diesel(sql_type = Text)]
-    pub checksum: String,
-    #[diesel(sql_type = Text)]
-    pub checksum_algorithm: String,
-    #[diesel(sql_type = Text)]
-    pub status: String,
+    /// The stored checksum.
+    pub checksum: StoredChecksum,
+    /// Applied, and checksummed by the current algorithm.
+    pub current: bool,
 }
 
 /// The values of a row to write, bound in the order of [`COLUMNS`].
@@ -133,9 +131,17 @@ pub struct ScalarText {
 }
 
 impl State {
-    /// Applied, and checksummed by the current algorithm.
-    pub fn is_applied(&self) -> bool {
-        self.status == RecordStatus::Applied.as_str()
-            && self.checksum_algorithm == tidemark_core::ALGORITHM
+    /// The row `version`, `checksum`, `checksum_algorithm`, `status`.
+    pub fn new(
+        version: i64,
+        checksum: StoredChecksum,
+        algorithm: CurrentAlgorithm,
+        status: Applied,
+    ) -> Self {
+        State {
+            version,
+            checksum,
+            current: algorithm.0 && status.0,
+        }
     }
 }
