@@ -1,0 +1,158 @@
+//! A minimal app per tool, built in release mode with 1,000 migrations embedded by the tool's
+//! own macro: its release rebuild time after a migrations-only change, its stripped size, and
+//! the wall time of a whole process start-up with nothing to apply.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use crate::tools::Tool;
+use crate::workload;
+
+/// One built app.
+pub struct App {
+    pub tool: Tool,
+    dir: PathBuf,
+    target: PathBuf,
+}
+
+const TIDEMARK_MAIN: &str = r#"use diesel::Connection;
+static MIGRATIONS: tidemark::Migrations = tidemark::embed_migrations!();
+fn main() {
+    let mut conn = diesel::PgConnection::establish(&std::env::var("DATABASE_URL").unwrap()).unwrap();
+    println!("{}", MIGRATIONS.run_pending(&mut conn).unwrap().migrations.len());
+}
+"#;
+
+const DIESEL_MAIN: &str = r#"use diesel::Connection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!();
+fn main() {
+    let mut conn = diesel::PgConnection::establish(&std::env::var("DATABASE_URL").unwrap()).unwrap();
+    println!("{}", conn.run_pending_migrations(MIGRATIONS).unwrap().len());
+}
+"#;
+
+const REFINERY_MAIN: &str = r#"mod embedded {
+    refinery::embed_migrations!("migrations");
+}
+fn main() {
+    let mut client = postgres::Client::connect(&std::env::var("DATABASE_URL").unwrap(), postgres::NoTls).unwrap();
+    println!("{}", embedded::migrations::runner().run(&mut client).unwrap().applied_migrations().len());
+}
+"#;
+
+impl App {
+    /// Writes the app's crate under `root` and builds it once.
+    pub fn build(tool: Tool, root: &Path, workspace: &Path, size: usize) -> App {
+        let name = match tool {
+            Tool::Tidemark | Tool::TidemarkTogether => "tidemark",
+            Tool::Diesel => "diesel",
+            Tool::Refinery => "refinery",
+        };
+        let dir = root.join(name);
+        let _ = fs::remove_dir_all(&dir);
+        fs::create_dir_all(dir.join("src")).unwrap();
+        fs::create_dir_all(dir.join("migrations")).unwrap();
+        let runtime = workspace.join("runtime");
+        let (dependencies, main) = match tool {
+            Tool::Tidemark | Tool::TidemarkTogether => {
+                workload::write_tidemark(&dir.join("migrations"), size);
+                (
+                    format!("tidemark = {{ path = {runtime:?}, features = [\"postgres\"] }}\ndiesel = {{ version = \"2.3\", default-features = false, features = [\"postgres\"] }}"),
+                    TIDEMARK_MAIN,
+                )
+            }
+            Tool::Diesel => {
+                workload::write_diesel(&dir.join("migrations"), size);
+                (
+                    "diesel = { version = \"2.3\", default-features = false, features = [\"postgres\"] }\ndiesel_migrations = { version = \"2.3\", features = [\"postgres\"] }".to_owned(),
+                    DIESEL_MAIN,
+                )
+            }
+            Tool::Refinery => {
+                workload::write_refinery(&dir.join("migrations"), size);
+                ("refinery = { version = \"0.10\", features = [\"postgres\"] }\npostgres = \"0.19\"".to_owned(), REFINERY_MAIN)
+            }
+        };
+        let manifest = format!(
+            "[package]\nname = \"bench_app_{name}\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n[dependencies]\n{dependencies}\n\n[workspace]\n"
+        );
+        fs::write(dir.join("Cargo.toml"), manifest).unwrap();
+        fs::copy(workspace.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+        fs::write(dir.join("src/main.rs"), main).unwrap();
+        let app = App {
+            tool,
+            dir,
+            target: root.join("target"),
+        };
+        app.cargo_build();
+        app
+    }
+
+    fn cargo_build(&self) -> Duration {
+        let start = Instant::now();
+        let status = Command::new("cargo")
+            .args(["build", "--release", "--quiet"])
+            .env("CARGO_TARGET_DIR", &self.target)
+            .current_dir(&self.dir)
+            .status()
+            .unwrap();
+        assert!(status.success(), "building {}", self.dir.display());
+        start.elapsed()
+    }
+
+    fn binary(&self) -> PathBuf {
+        let name = format!(
+            "bench_app_{}",
+            self.dir.file_name().unwrap().to_string_lossy()
+        );
+        self.target.join("release").join(name)
+    }
+
+    /// The release rebuild after one migration's SQL changed.
+    pub fn rebuild(&self, round: usize) -> Duration {
+        let migrations = self.dir.join("migrations");
+        let file = match self.tool {
+            Tool::Diesel => migrations.join("0500_create_bench_0500/up.sql"),
+            Tool::Refinery => migrations.join("V500__create_bench_0500.sql"),
+            _ => migrations.join("0500_create_bench_0500.sql"),
+        };
+        let mut sql = fs::read_to_string(&file).unwrap();
+        sql.push_str(&format!("-- edit {round}\n"));
+        fs::write(&file, sql).unwrap();
+        self.cargo_build()
+    }
+
+    /// The stripped size of the binary, in bytes.
+    pub fn stripped_size(&self) -> u64 {
+        let copy = self.target.join(format!(
+            "{}-stripped",
+            self.binary().file_name().unwrap().to_string_lossy()
+        ));
+        fs::copy(self.binary(), &copy).unwrap();
+        let status = Command::new("strip").arg(&copy).status().unwrap();
+        assert!(status.success());
+        fs::metadata(&copy).unwrap().len()
+    }
+
+    /// A whole process start-up against `url`; prints how many it applied.
+    pub fn start_up(&self, url: &str) -> (Duration, String) {
+        let start = Instant::now();
+        let output = Command::new(self.binary())
+            .env("DATABASE_URL", url)
+            .output()
+            .unwrap();
+        let elapsed = start.elapsed();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        (
+            elapsed,
+            String::from_utf8_lossy(&output.stdout).trim().to_owned(),
+        )
+    }
+}

@@ -1,0 +1,147 @@
+//! A fresh database per measurement: a SQLite file, or a PostgreSQL or MariaDB database made
+//! on the local server and dropped after.
+
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+
+/// A backend measured.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    Mysql,
+}
+
+impl Backend {
+    /// How the backend is named in the results.
+    pub fn label(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite file",
+            Backend::Postgres => "PostgreSQL",
+            Backend::Mysql => "MariaDB",
+        }
+    }
+}
+
+/// The servers' URLs (a database name at the end, used to create the others).
+pub struct Servers {
+    /// PostgreSQL's.
+    pub postgres: String,
+    /// MariaDB's.
+    pub mysql: String,
+}
+
+impl Servers {
+    /// `TIDEMARK_BENCH_POSTGRES_URL` and `TIDEMARK_BENCH_MYSQL_URL`, or the local servers'
+    /// `test` databases.
+    pub fn from_env() -> Servers {
+        let url =
+            |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.into());
+        Servers {
+            postgres: url(
+                "TIDEMARK_BENCH_POSTGRES_URL",
+                "postgres://postgres@127.0.0.1:5432/test",
+            ),
+            mysql: url(
+                "TIDEMARK_BENCH_MYSQL_URL",
+                "mysql://root@127.0.0.1:3306/test",
+            ),
+        }
+    }
+}
+
+/// A database of its own.
+pub struct Database {
+    pub backend: Backend,
+    /// The URL, or the file path for SQLite.
+    pub url: String,
+    name: String,
+    server: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Database {
+    /// A fresh, empty database.
+    pub fn fresh(backend: Backend, servers: &Servers, label: &str) -> Database {
+        static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let name = format!(
+            "tidemark_bench_{label}_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        );
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().unwrap();
+                let url = dir.path().join("bench.db").to_string_lossy().into_owned();
+                Database {
+                    backend,
+                    url,
+                    name,
+                    server: String::new(),
+                    _dir: Some(dir),
+                }
+            }
+            Backend::Postgres => {
+                let server = servers.postgres.clone();
+                let mut admin =
+                    diesel::PgConnection::establish(&server).expect("PostgreSQL answers");
+                admin
+                    .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+                    .unwrap();
+                // Every measurement starts with no dirty buffers left by the one before.
+                admin.batch_execute("CHECKPOINT").unwrap();
+                // TLS off: every client (libpq, rust-postgres without TLS, psql) then speaks the
+                // same plain protocol on loopback, and the round-trip proxy can read it.
+                let url = format!(
+                    "{}/{name}?sslmode=disable",
+                    server.rsplit_once('/').unwrap().0
+                );
+                Database {
+                    backend,
+                    url,
+                    name,
+                    server,
+                    _dir: None,
+                }
+            }
+            Backend::Mysql => {
+                let server = servers.mysql.clone();
+                let mut admin =
+                    diesel::MysqlConnection::establish(&server).expect("MariaDB answers");
+                admin
+                    .batch_execute(&format!("CREATE DATABASE `{name}`"))
+                    .unwrap();
+                let url = format!("{}/{name}", server.rsplit_once('/').unwrap().0);
+                Database {
+                    backend,
+                    url,
+                    name,
+                    server,
+                    _dir: None,
+                }
+            }
+        }
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        match self.backend {
+            Backend::Sqlite => {}
+            Backend::Postgres => {
+                if let Ok(mut admin) = diesel::PgConnection::establish(&self.server) {
+                    let _ = admin.batch_execute(&format!(
+                        "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                        self.name
+                    ));
+                }
+            }
+            Backend::Mysql => {
+                if let Ok(mut admin) = diesel::MysqlConnection::establish(&self.server) {
+                    let _ =
+                        admin.batch_execute(&format!("DROP DATABASE IF EXISTS `{}`", self.name));
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! The parts of tidemark's benchmarks: generated workloads, fresh databases, each tool's
+//! start-up call, the floors, a round-trip counting proxy, minimal apps, and statistics. The
+//! harness is `src/main.rs`; `examples/noop_profile.rs` reuses them for profiling.
+
+pub mod apps;
+pub mod database;
+pub mod floors;
+pub mod proxy;
+pub mod stats;
+pub mod tools;
+pub mod workload;
