@@ -75,8 +75,9 @@ pub fn batches(script: &Script, backend: Backend) -> Vec<&str> {
     }
 }
 
-/// Writes the row of `record.version`. With `existing`, a row for that version is there and
-/// is replaced (a delete and an insert, in one transaction); else it is one insert.
+/// Writes the row of `record.version`. With `existing`, a row for that version may be there:
+/// it is updated (every column), or inserted if there was none; else it is inserted. Either
+/// way it is one statement.
 pub fn write_record(
     driver: &mut dyn Driver,
     ctx: &Context<'_>,
@@ -92,15 +93,13 @@ pub fn write_record(
         applied_by,
         ..record.clone()
     };
-    let insert = ctx.dialect.insert_record();
-    if !existing {
-        return driver.insert_record(&insert, &record);
+    // The count is of rows matched, also on MySQL (diesel connects with CLIENT_FOUND_ROWS).
+    if existing && driver.write_row(ctx.dialect.update_record(), &record)? > 0 {
+        return Ok(());
     }
-    let delete = ctx.dialect.delete_record(record.version);
-    driver.transaction(&mut |tx| {
-        tx.batch(&delete)?;
-        tx.insert_record(&insert, &record)
-    })
+    driver
+        .write_row(ctx.dialect.insert_record(), &record)
+        .map(drop)
 }
 
 /// One attempt to apply a migration: what runs, and when it started.

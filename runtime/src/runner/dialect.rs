@@ -3,8 +3,8 @@
 
 use tidemark_core::{Backend, Checksum};
 
-use super::record::COLUMNS;
 use super::table::TableName;
+use super::write::{Column, RowSql};
 
 /// The layout of the tracking table this release writes. A later release that changes the
 /// table upgrades it in place, from the number stored in `<table>_layout`.
@@ -17,14 +17,20 @@ pub struct Dialect {
     quoted: String,
     layout_table: String,
     display: String,
+    insert: RowSql,
+    update: RowSql,
 }
 
 impl Dialect {
     /// The SQL for `table` on `backend`.
     pub fn new(backend: Backend, table: &TableName) -> Dialect {
+        let quoted = table.quoted(backend);
+        let cast = (backend == Backend::Postgres).then_some("TIMESTAMPTZ");
         Dialect {
             backend,
-            quoted: table.quoted(backend),
+            insert: RowSql::insert(&quoted, cast),
+            update: RowSql::update(&quoted, cast),
+            quoted,
             layout_table: table.quoted_with_suffix(backend, "_layout"),
             display: table.display(),
         }
@@ -81,13 +87,13 @@ impl Dialect {
 
     /// Every row, oldest version first, timestamps as RFC 3339 UTC text.
     pub fn select_records(&self) -> String {
-        let columns: Vec<String> = COLUMNS
+        let columns: Vec<String> = Column::ALL
             .iter()
-            .map(|column| match *column {
-                "started_at" | "finished_at" => {
-                    format!("{} AS {column}", self.timestamp_text(column))
+            .map(|column| match column.name() {
+                name if column.is_timestamp() => {
+                    format!("{} AS {name}", self.timestamp_text(name))
                 }
-                _ => (*column).to_owned(),
+                name => name.to_owned(),
             })
             .collect();
         format!(
@@ -117,30 +123,14 @@ impl Dialect {
         }
     }
 
-    /// Inserts one row; binds in the order of [`COLUMNS`].
-    pub fn insert_record(&self) -> String {
-        let values: Vec<String> = COLUMNS
-            .iter()
-            .enumerate()
-            .map(|(index, column)| {
-                let placeholder = match self.backend {
-                    Backend::Postgres => format!("${}", index + 1),
-                    Backend::Mysql | Backend::Sqlite => "?".to_owned(),
-                };
-                match (self.backend, *column) {
-                    (Backend::Postgres, "started_at" | "finished_at") => {
-                        format!("CAST({placeholder} AS TIMESTAMPTZ)")
-                    }
-                    _ => placeholder,
-                }
-            })
-            .collect();
-        format!(
-            "INSERT INTO {} ({}) VALUES ({})",
-            self.quoted,
-            COLUMNS.join(", "),
-            values.join(", ")
-        )
+    /// Inserts a row.
+    pub fn insert_record(&self) -> &RowSql {
+        &self.insert
+    }
+
+    /// Sets every column of an existing row.
+    pub fn update_record(&self) -> &RowSql {
+        &self.update
     }
 
     /// An RFC 3339 UTC timestamp as this backend's column takes it.
@@ -307,20 +297,6 @@ mod tests {
 
     fn dialect(backend: Backend) -> Dialect {
         Dialect::new(backend, &TableName::parse("tidemark_migrations").unwrap())
-    }
-
-    #[test]
-    fn inserts_bind_every_column_in_order() {
-        let postgres = dialect(Backend::Postgres).insert_record();
-        assert!(
-            postgres.starts_with("INSERT INTO \"tidemark_migrations\" (version, name, checksum,")
-        );
-        assert!(postgres
-            .ends_with("CAST($6 AS TIMESTAMPTZ), CAST($7 AS TIMESTAMPTZ), $8, $9, $10, $11)"));
-        assert_eq!(
-            dialect(Backend::Mysql).insert_record().matches('?').count(),
-            COLUMNS.len()
-        );
     }
 
     #[test]

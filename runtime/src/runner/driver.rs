@@ -9,6 +9,7 @@ use tidemark_core::Backend;
 
 use super::columns::{Applied, CurrentAlgorithm, StoredChecksum};
 use super::record::{NewRecord, Record, State};
+use super::write::{RowSql, WriteRow};
 
 /// The operations the runner sends to a database.
 pub trait Driver {
@@ -21,8 +22,9 @@ pub trait Driver {
     /// Reads the no-op check's rows: `SELECT` followed by `selection`, from
     /// `Dialect::state_selection`.
     fn load_states(&mut self, selection: &str) -> QueryResult<Vec<State>>;
-    /// Inserts a tracking row with `sql` from `Dialect::insert_record`.
-    fn insert_record(&mut self, sql: &str, record: &NewRecord<'_>) -> QueryResult<()>;
+    /// Writes a tracking row with `sql` from `Dialect::insert_record` or `update_record`;
+    /// returns the number of rows written.
+    fn write_row(&mut self, sql: &RowSql, record: &NewRecord<'_>) -> QueryResult<usize>;
     /// Reads one nullable integer named `value`.
     fn scalar(&mut self, sql: &str) -> QueryResult<Option<i64>>;
     /// Reads nullable texts named `value`.
@@ -128,23 +130,9 @@ macro_rules! driver_for {
                     .collect()
             }
 
-            fn insert_record(&mut self, sql: &str, record: &NewRecord<'_>) -> QueryResult<()> {
-                use diesel::sql_types::{BigInt, Nullable, SmallInt, Text};
+            fn write_row(&mut self, sql: &RowSql, record: &NewRecord<'_>) -> QueryResult<usize> {
                 use diesel::RunQueryDsl;
-                diesel::sql_query(sql)
-                    .bind::<BigInt, _>(record.version)
-                    .bind::<Text, _>(record.name)
-                    .bind::<Text, _>(&record.checksum)
-                    .bind::<Text, _>(tidemark_core::ALGORITHM)
-                    .bind::<Text, _>(record.status.as_str())
-                    .bind::<Text, _>(&record.started_at)
-                    .bind::<Nullable<Text>, _>(record.finished_at.as_deref())
-                    .bind::<Nullable<BigInt>, _>(record.execution_ms)
-                    .bind::<Nullable<Text>, _>(record.error.as_deref())
-                    .bind::<Text, _>(record.applied_by)
-                    .bind::<SmallInt, _>(i16::from(record.transactional))
-                    .execute(self.conn)
-                    .map(drop)
+                WriteRow::new(sql, record).execute(self.conn)
             }
 
             fn scalar(&mut self, sql: &str) -> QueryResult<Option<i64>> {

@@ -13,6 +13,7 @@ mod report;
 mod status;
 mod table;
 mod tables;
+mod write;
 
 use std::fmt;
 use std::sync::Arc;

@@ -86,7 +86,7 @@ pub struct State {
     pub current: bool,
 }
 
-/// The values of a row to write, bound in the order of [`COLUMNS`].
+/// The values of a row to write.
 #[derive(Clone, Debug)]
 pub struct NewRecord<'a> {
     pub version: i64,
@@ -100,21 +100,6 @@ pub struct NewRecord<'a> {
     pub applied_by: &'a str,
     pub transactional: bool,
 }
-
-/// The tracking table's columns, in the order rows are written and read.
-pub const COLUMNS: [&str; 11] = [
-    "version",
-    "name",
-    "checksum",
-    "checksum_algorithm",
-    "status",
-    "started_at",
-    "finished_at",
-    "execution_ms",
-    "error",
-    "applied_by",
-    "transactional",
-];
 
 /// A one-column result, for lock calls and the layout number.
 #[derive(QueryableByName)]
