@@ -7,14 +7,81 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use crate::database::{Backend, Database, Servers};
 use crate::tools::Tool;
 use crate::workload;
 
+/// The migrations each app embeds.
+pub const SIZE: usize = 1000;
+
+/// Release rebuilds timed per app.
+const REBUILDS: usize = 5;
+
 /// One built app.
 pub struct App {
+    /// The tool whose macro embeds the migrations.
     pub tool: Tool,
     dir: PathBuf,
     target: PathBuf,
+}
+
+/// What was measured of one app.
+pub struct AppFigures {
+    /// The tool.
+    pub tool: Tool,
+    /// Release rebuilds after one migration's SQL changed.
+    pub rebuild: Vec<Duration>,
+    /// The stripped binary's size.
+    pub stripped_bytes: u64,
+    /// Whole-process start-ups with every migration applied.
+    pub start_up: Vec<Duration>,
+}
+
+/// Builds tidemark's, diesel_migrations' and refinery's apps (in that order) under
+/// `target/bench-apps`, then times their rebuilds and, `runs` times each, interleaved, their
+/// whole-process no-op start-ups against PostgreSQL.
+pub fn measure(workspace: &Path, servers: &Servers, runs: usize) -> Vec<AppFigures> {
+    let root = workspace.join("target/bench-apps");
+    let apps: Vec<App> = [Tool::Tidemark, Tool::Diesel, Tool::Refinery]
+        .iter()
+        .map(|tool| App::build(*tool, &root, workspace, SIZE))
+        .collect();
+    let mut figures: Vec<AppFigures> = apps
+        .iter()
+        .map(|app| AppFigures {
+            tool: app.tool,
+            rebuild: Vec::new(),
+            stripped_bytes: app.stripped_size(),
+            start_up: Vec::new(),
+        })
+        .collect();
+    // The order rotates, so that no app always follows refinery's long build (whose memory
+    // use empties the page cache the next build would find warm).
+    for round in 0..REBUILDS {
+        for turn in 0..apps.len() {
+            let index = (round + turn) % apps.len();
+            figures[index].rebuild.push(apps[index].rebuild(round));
+        }
+    }
+    let databases: Vec<Database> = apps
+        .iter()
+        .map(|_| Database::fresh(Backend::Postgres, servers, "app"))
+        .collect();
+    for (app, database) in apps.iter().zip(&databases) {
+        let (_, applied) = app.start_up(&database.url);
+        assert_eq!(
+            applied,
+            SIZE.to_string(),
+            "{} applied {applied}",
+            app.tool.label()
+        );
+    }
+    for _ in 0..runs {
+        for ((app, database), figures) in apps.iter().zip(&databases).zip(&mut figures) {
+            figures.start_up.push(app.start_up(&database.url).0);
+        }
+    }
+    figures
 }
 
 const TIDEMARK_MAIN: &str = r#"use diesel::Connection;
@@ -45,7 +112,7 @@ fn main() {
 
 impl App {
     /// Writes the app's crate under `root` and builds it once.
-    pub fn build(tool: Tool, root: &Path, workspace: &Path, size: usize) -> App {
+    fn build(tool: Tool, root: &Path, workspace: &Path, size: usize) -> App {
         let name = match tool {
             Tool::Tidemark | Tool::TidemarkTogether => "tidemark",
             Tool::Diesel => "diesel",
@@ -111,8 +178,10 @@ impl App {
         self.target.join("release").join(name)
     }
 
-    /// The release rebuild after one migration's SQL changed.
+    /// The release rebuild after one migration's SQL changed, after a build with nothing to
+    /// do (untimed) has warmed cargo's and the file system's caches for this app.
     pub fn rebuild(&self, round: usize) -> Duration {
+        self.cargo_build();
         let migrations = self.dir.join("migrations");
         let file = match self.tool {
             Tool::Diesel => migrations.join("0500_create_bench_0500/up.sql"),

@@ -5,10 +5,13 @@ use diesel::connection::SimpleConnection;
 use diesel::Connection;
 
 /// A backend measured.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Backend {
+    /// A SQLite file.
     Sqlite,
+    /// PostgreSQL.
     Postgres,
+    /// MariaDB.
     Mysql,
 }
 
@@ -19,6 +22,15 @@ impl Backend {
             Backend::Sqlite => "SQLite file",
             Backend::Postgres => "PostgreSQL",
             Backend::Mysql => "MariaDB",
+        }
+    }
+
+    /// The command-line client the SQL floors run with, if measured on this backend.
+    pub fn cli(self) -> Option<&'static str> {
+        match self {
+            Backend::Sqlite => Some("sqlite3"),
+            Backend::Postgres => Some("psql"),
+            Backend::Mysql => None,
         }
     }
 }
@@ -111,7 +123,11 @@ impl Database {
                 admin
                     .batch_execute(&format!("CREATE DATABASE `{name}`"))
                     .unwrap();
-                let url = format!("{}/{name}", server.rsplit_once('/').unwrap().0);
+                // TLS off, as for PostgreSQL: the round-trip proxy reads the protocol.
+                let url = format!(
+                    "{}/{name}?ssl_mode=disabled",
+                    server.rsplit_once('/').unwrap().0
+                );
                 Database {
                     backend,
                     url,
@@ -121,6 +137,17 @@ impl Database {
                 }
             }
         }
+    }
+}
+
+impl Database {
+    /// The server's `host:port`, as written in the URL.
+    pub fn address(&self) -> &str {
+        let after_user = self
+            .url
+            .split_once('@')
+            .map_or(self.url.as_str(), |(_, rest)| rest);
+        after_user.split('/').next().unwrap_or(after_user)
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod apps;
 pub mod database;
 pub mod floors;
+pub mod measure;
 pub mod proxy;
 pub mod stats;
 pub mod tools;

@@ -11,14 +11,18 @@ use crate::workload::Workload;
 /// A tool measured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tool {
+    /// tidemark, a transaction per migration (the default).
     Tidemark,
     /// tidemark with `single_transaction(true)`.
     TidemarkTogether,
+    /// diesel_migrations.
     Diesel,
+    /// refinery.
     Refinery,
 }
 
 impl Tool {
+    /// How the tool is named in the results.
     pub fn label(self) -> &'static str {
         match self {
             Tool::Tidemark => "tidemark",
@@ -123,22 +127,7 @@ where
 pub fn connect_only(tool: Tool, backend: Backend, url: &str) {
     match (tool, backend) {
         (Tool::Refinery, _) => drop(postgres::Client::connect(url, postgres::NoTls).unwrap()),
+        (_, Backend::Mysql) => drop(diesel::MysqlConnection::establish(url).unwrap()),
         _ => drop(diesel::PgConnection::establish(url).unwrap()),
     }
-}
-
-/// The queries of one tidemark run on MariaDB, counted by diesel's instrumentation.
-pub fn tidemark_mysql_queries(url: &str, workload: &Workload) -> usize {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    use std::sync::Arc;
-    let mut conn = diesel::MysqlConnection::establish(url).unwrap();
-    let count = Arc::new(AtomicUsize::new(0));
-    let seen = count.clone();
-    conn.set_instrumentation(move |event: diesel::connection::InstrumentationEvent<'_>| {
-        if let diesel::connection::InstrumentationEvent::StartQuery { .. } = event {
-            seen.fetch_add(1, Ordering::Relaxed);
-        }
-    });
-    workload.tidemark().run_pending(&mut conn).unwrap();
-    count.load(Ordering::Relaxed)
 }
