@@ -14,6 +14,7 @@ use super::dialect::Dialect;
 use super::driver::Driver;
 use super::fault::{pause, Point};
 use super::lock::database;
+use super::message;
 use super::record::{NewRecord, Record, RecordStatus};
 use super::report::Ran;
 use crate::error::Error;
@@ -171,18 +172,13 @@ fn apply_in_transaction(
     rerun: bool,
 ) -> Result<Ran, Error> {
     let version = attempt.migration.version();
-    let result = driver.transaction(&mut |tx| {
-        tx.batch(attempt.script.sql())?;
-        pause(Point::ScriptDone, version);
-        write_record(
-            tx,
-            ctx,
-            &attempt.record(ctx, RecordStatus::Applied, true),
-            attempt.existing,
-        )?;
-        pause(Point::Recorded, version);
-        Ok(())
-    });
+    let result = match ctx.backend() {
+        // One message is one implicit transaction: no BEGIN and COMMIT round trips.
+        Backend::Postgres => script_and_row(driver, ctx, attempt),
+        Backend::Mysql | Backend::Sqlite => {
+            driver.transaction(&mut |tx| script_and_row(tx, ctx, attempt))
+        }
+    };
     if result.is_ok() {
         pause(Point::Committed, version);
     }
@@ -191,6 +187,31 @@ fn apply_in_transaction(
         Err(cause) if rerun => Err(failed(ctx, attempt.migration, true, cause)),
         Err(cause) => Err(record_failure(driver, ctx, attempt, true, cause)),
     }
+}
+
+/// Runs the script of `attempt` and writes its `applied` row, in the transaction the caller
+/// provides. On PostgreSQL both go in one message ([`message`](super::message)).
+fn script_and_row(
+    driver: &mut dyn Driver,
+    ctx: &Context<'_>,
+    attempt: &Attempt<'_>,
+) -> QueryResult<()> {
+    let record = attempt.record(ctx, RecordStatus::Applied, true);
+    if ctx.backend() == Backend::Postgres {
+        let record = NewRecord {
+            applied_by: ctx.applied_by,
+            ..record
+        };
+        let table = ctx.dialect.quoted();
+        let sql = attempt.script.sql();
+        return driver.batch(&message::apply_in_one_message(table, sql, &record));
+    }
+    let version = attempt.migration.version();
+    driver.batch(attempt.script.sql())?;
+    pause(Point::ScriptDone, version);
+    write_record(driver, ctx, &record, attempt.existing)?;
+    pause(Point::Recorded, version);
+    Ok(())
 }
 
 fn apply_outside_transaction(
@@ -263,13 +284,7 @@ pub fn apply_together(
                 started_at: now(),
                 clock: Instant::now(),
             };
-            tx.batch(script.sql())?;
-            write_record(
-                tx,
-                ctx,
-                &attempt.record(ctx, RecordStatus::Applied, true),
-                *existing,
-            )?;
+            script_and_row(tx, ctx, &attempt)?;
             done.push(ran(migration, attempt.clock));
         }
         Ok(())

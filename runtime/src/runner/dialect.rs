@@ -41,6 +41,11 @@ impl Dialect {
         self.backend
     }
 
+    /// The table's name, quoted for this backend.
+    pub fn quoted(&self) -> &str {
+        &self.quoted
+    }
+
     /// The table's name as the user gave it.
     pub fn table(&self) -> &str {
         &self.display

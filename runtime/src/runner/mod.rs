@@ -7,6 +7,7 @@ mod dialect;
 mod driver;
 mod fault;
 mod lock;
+mod message;
 mod operations;
 mod record;
 mod report;

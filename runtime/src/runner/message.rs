@@ -1,0 +1,121 @@
+//! On PostgreSQL a migration that runs in a transaction is applied in one message, one round
+//! trip: its row written `running`, its script, and its row set `applied`, sent together as
+//! one simple query, which PostgreSQL runs as one implicit transaction. All three commit, or
+//! none do. (diesel_migrations and a BEGIN/COMMIT pair with a separate row take four.)
+//!
+//! The row comes first and the script cannot reach into it. Should a malformed script end
+//! inside an unterminated quote or comment that happened to swallow the closing UPDATE and
+//! still parse, the row would stay `running`, and the next run refuses loudly rather than
+//! pass a migration it cannot vouch for.
+//!
+//! Values are written into the text, as no parameters can be bound in a simple query: numbers,
+//! the algorithm's tag and status, and each text as a dollar-quoted literal (no escapes are
+//! read inside one, so any text is safe once its tag does not occur in it). Times and the
+//! duration are the server's.
+
+use super::record::NewRecord;
+use super::write::Column;
+
+/// The one message applying `script` with `record`'s row, in the tracking table `table`
+/// (quoted).
+pub fn apply_in_one_message(table: &str, script: &str, record: &NewRecord<'_>) -> String {
+    let names: Vec<&str> = Column::ALL.iter().map(|c| c.name()).collect();
+    let replace: Vec<String> = Column::ALL[1..]
+        .iter()
+        .map(|c| format!("{0} = EXCLUDED.{0}", c.name()))
+        .collect();
+    format!(
+        "INSERT INTO {table} ({names}) VALUES ({version}, {name}, {checksum}, {algorithm}, \
+         'running', statement_timestamp(), NULL, NULL, NULL, {applied_by}, 1) \
+         ON CONFLICT (version) DO UPDATE SET {replace};\n\
+         {script}\n;\n\
+         UPDATE {table} SET status = 'applied', finished_at = clock_timestamp(), \
+         execution_ms = CAST(1000 * EXTRACT(EPOCH FROM clock_timestamp() - statement_timestamp()) AS BIGINT) \
+         WHERE version = {version}",
+        names = names.join(", "),
+        version = record.version,
+        name = dollar_quoted(record.name),
+        checksum = dollar_quoted(&record.checksum),
+        algorithm = dollar_quoted(tidemark_core::ALGORITHM),
+        applied_by = dollar_quoted(record.applied_by),
+        replace = replace.join(", "),
+    )
+}
+
+/// `text` as a PostgreSQL dollar-quoted string, `$tidemark$...$tidemark$`, with a number in
+/// the tag when needed so that the first occurrence of the closing tag is the end. The empty
+/// text is `''`, so that no two dollar signs ever stand together.
+fn dollar_quoted(text: &str) -> String {
+    if text.is_empty() {
+        return "''".to_owned();
+    }
+    (0..)
+        .map(|n| match n {
+            0 => "$tidemark$".to_owned(),
+            n => format!("$tidemark{n}$"),
+        })
+        .find_map(|tag| {
+            let quoted = format!("{tag}{text}{tag}");
+            let body_and_end = &quoted[tag.len()..];
+            (body_and_end.find(&tag) == Some(text.len())).then_some(quoted)
+        })
+        .expect("a tag that does not occur in the text")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runner::record::RecordStatus;
+
+    #[test]
+    fn a_dollar_quoted_text_ends_where_it_should() {
+        assert_eq!(
+            dollar_quoted("web-1 (pid 7)"),
+            "$tidemark$web-1 (pid 7)$tidemark$"
+        );
+        assert_eq!(dollar_quoted(""), "''");
+        assert_eq!(
+            dollar_quoted("a$tidemark$b"),
+            "$tidemark1$a$tidemark$b$tidemark1$"
+        );
+        // A text ending in part of the tag would let the closing tag start early.
+        assert_eq!(
+            dollar_quoted("x$tidemark"),
+            "$tidemark1$x$tidemark$tidemark1$"
+        );
+        assert_eq!(
+            dollar_quoted("it's \"quoted\" \\"),
+            "$tidemark$it's \"quoted\" \\$tidemark$"
+        );
+    }
+
+    #[test]
+    fn the_row_comes_first_and_is_set_applied_after_the_script() {
+        let record = NewRecord {
+            version: 24,
+            name: "add_codec",
+            checksum: "ab".repeat(32),
+            status: RecordStatus::Applied,
+            started_at: String::new(),
+            finished_at: None,
+            execution_ms: None,
+            error: None,
+            applied_by: "web-1 (pid 7)",
+            transactional: true,
+        };
+        let message = apply_in_one_message("\"t\"", "CREATE TABLE codecs (id INT);", &record);
+        let (row, rest) = message.split_once(";\n").unwrap();
+        assert!(
+            row.starts_with("INSERT INTO \"t\" (version, name, checksum,"),
+            "{row}"
+        );
+        assert!(row.contains("VALUES (24, $tidemark$add_codec$tidemark$, $tidemark$abab"));
+        assert!(row.contains("'running', statement_timestamp(), NULL, NULL, NULL, $tidemark$web-1 (pid 7)$tidemark$, 1)"));
+        assert!(row.ends_with("ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, checksum_algorithm = EXCLUDED.checksum_algorithm, status = EXCLUDED.status, started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at, execution_ms = EXCLUDED.execution_ms, error = EXCLUDED.error, applied_by = EXCLUDED.applied_by, transactional = EXCLUDED.transactional"));
+        let (script, update) = rest.split_once("\n;\n").unwrap();
+        assert_eq!(script, "CREATE TABLE codecs (id INT);");
+        assert!(update
+            .starts_with("UPDATE \"t\" SET status = 'applied', finished_at = clock_timestamp()"));
+        assert!(update.ends_with("WHERE version = 24"));
+    }
+}
