@@ -41,10 +41,10 @@ fn main() {
                     &database.url,
                     &workload,
                 )),
-                1 => floor.push(floors::select(&database, floors::SELECT)),
+                1 => floor.push(floors::select(backend, &database.url, floors::SELECT)),
                 _ => {
                     if let Some(sql) = &other {
-                        alternative.push(floors::select(&database, sql));
+                        alternative.push(floors::select(backend, &database.url, sql));
                     }
                 }
             }

@@ -94,53 +94,39 @@ impl Database {
                 }
             }
             Backend::Postgres => {
-                let server = servers.postgres.clone();
                 let mut admin =
-                    diesel::PgConnection::establish(&server).expect("PostgreSQL answers");
+                    diesel::PgConnection::establish(&servers.postgres).expect("PostgreSQL answers");
                 admin
                     .batch_execute(&format!("CREATE DATABASE \"{name}\""))
                     .unwrap();
                 // Every measurement starts with no dirty buffers left by the one before.
                 admin.batch_execute("CHECKPOINT").unwrap();
-                // TLS off: every client (libpq, rust-postgres without TLS, psql) then speaks the
-                // same plain protocol on loopback, and the round-trip proxy can read it.
-                let url = format!(
-                    "{}/{name}?sslmode=disable",
-                    server.rsplit_once('/').unwrap().0
-                );
-                Database {
-                    backend,
-                    url,
-                    name,
-                    server,
-                    _dir: None,
-                }
+                Database::on_server(backend, &servers.postgres, name, "sslmode=disable")
             }
             Backend::Mysql => {
-                let server = servers.mysql.clone();
                 let mut admin =
-                    diesel::MysqlConnection::establish(&server).expect("MariaDB answers");
+                    diesel::MysqlConnection::establish(&servers.mysql).expect("MariaDB answers");
                 admin
                     .batch_execute(&format!("CREATE DATABASE `{name}`"))
                     .unwrap();
-                // TLS off, as for PostgreSQL: the round-trip proxy reads the protocol.
-                let url = format!(
-                    "{}/{name}?ssl_mode=disabled",
-                    server.rsplit_once('/').unwrap().0
-                );
-                Database {
-                    backend,
-                    url,
-                    name,
-                    server,
-                    _dir: None,
-                }
+                Database::on_server(backend, &servers.mysql, name, "ssl_mode=disabled")
             }
         }
     }
-}
 
-impl Database {
+    /// The database `name`, made on the server at `server`, with TLS off (`tls_off`): every
+    /// client then speaks the plain protocol on loopback, and the round-trip proxy can read it.
+    fn on_server(backend: Backend, server: &str, name: String, tls_off: &str) -> Database {
+        let url = format!("{}/{name}?{tls_off}", server.rsplit_once('/').unwrap().0);
+        Database {
+            backend,
+            url,
+            name,
+            server: server.to_owned(),
+            _dir: None,
+        }
+    }
+
     /// The server's `host:port`, as written in the URL.
     pub fn address(&self) -> &str {
         let after_user = self

@@ -22,26 +22,25 @@ struct Row {
 /// checksums of all rows.
 pub const SELECT: &str = "SELECT version, checksum FROM tidemark_migrations";
 
-/// `sql` (returning `version` and `checksum`) on a new connection; the query alone is timed.
-pub fn select(database: &Database, sql: &str) -> Duration {
-    let start;
-    match database.backend {
-        Backend::Sqlite => {
-            let mut conn = diesel::SqliteConnection::establish(&database.url).unwrap();
-            start = Instant::now();
-            let _: Vec<Row> = diesel::sql_query(sql).load(&mut conn).unwrap();
-        }
-        Backend::Postgres => {
-            let mut conn = diesel::PgConnection::establish(&database.url).unwrap();
-            start = Instant::now();
-            let _: Vec<Row> = diesel::sql_query(sql).load(&mut conn).unwrap();
-        }
-        Backend::Mysql => {
-            let mut conn = diesel::MysqlConnection::establish(&database.url).unwrap();
-            start = Instant::now();
-            let _: Vec<Row> = diesel::sql_query(sql).load(&mut conn).unwrap();
-        }
+/// `sql` (returning `version` and `checksum`) on a new connection to `url`; the query alone
+/// is timed.
+pub fn select(backend: Backend, url: &str, sql: &str) -> Duration {
+    match backend {
+        Backend::Sqlite => timed_select::<diesel::SqliteConnection>(url, sql),
+        Backend::Postgres => timed_select::<diesel::PgConnection>(url, sql),
+        Backend::Mysql => timed_select::<diesel::MysqlConnection>(url, sql),
     }
+}
+
+/// `sql` on a new connection of type `C`; the query alone is timed.
+fn timed_select<C>(url: &str, sql: &str) -> Duration
+where
+    C: Connection,
+    for<'a> diesel::query_builder::SqlQuery: diesel::query_dsl::LoadQuery<'a, C, Row>,
+{
+    let mut conn = C::establish(url).unwrap();
+    let start = Instant::now();
+    let _: Vec<Row> = diesel::sql_query(sql).load(&mut conn).unwrap();
     start.elapsed()
 }
 

@@ -94,8 +94,9 @@ fn table(figures: &Figures) -> String {
     }
     let _ = writeln!(
         out,
-        "| floor: one SELECT of the tracking table (version, checksum) | - | - | {} | 1 |",
-        ms(median(&figures.select))
+        "| floor: one SELECT of the tracking table (version, checksum) | - | - | {} | {} |",
+        ms(median(&figures.select)),
+        count(figures.select_trips)
     );
     if let Some(cli) = figures.backend.cli() {
         let _ = writeln!(

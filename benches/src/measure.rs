@@ -21,6 +21,8 @@ pub struct Figures {
     pub tools: Vec<ToolFigures>,
     /// The bare SELECT of the tracking table, each taken right after a tidemark no-op.
     pub select: Vec<Duration>,
+    /// The round trips of that SELECT (`None` on SQLite).
+    pub select_trips: Option<usize>,
     /// The command-line client, a transaction per migration (empty where there is none).
     pub cli_each: Vec<Duration>,
     /// The command-line client, one transaction for all.
@@ -76,6 +78,7 @@ pub fn measure(backend: Backend, size: usize, runs: usize, servers: &Servers) ->
             })
             .collect(),
         select: Vec::new(),
+        select_trips: None,
         cli_each: Vec::new(),
         cli_together: Vec::new(),
     };
@@ -96,6 +99,7 @@ pub fn measure(backend: Backend, size: usize, runs: usize, servers: &Servers) ->
     for (figures, trips) in figures.tools.iter_mut().zip(trips) {
         figures.trips = trips;
     }
+    figures.select_trips = select_trips(backend, servers, &workload);
     figures
 }
 
@@ -112,10 +116,18 @@ fn run_tool(figures: &mut Figures, index: usize, servers: &Servers, workload: &W
         let noop = tools::run(tool, backend, &database.url, workload);
         figures.tools[index].noop.push(noop);
         if tool == Tool::Tidemark {
-            figures
-                .select
-                .push(floors::select(&database, floors::SELECT));
+            let select = floors::select(backend, &database.url, floors::SELECT);
+            figures.select.push(select);
         }
+    }
+}
+
+/// The wire protocol of `backend`, if it has one.
+fn protocol(backend: Backend) -> Option<proxy::Protocol> {
+    match backend {
+        Backend::Postgres => Some(proxy::Protocol::Postgres),
+        Backend::Mysql => Some(proxy::Protocol::Mysql),
+        Backend::Sqlite => None,
     }
 }
 
@@ -127,41 +139,61 @@ fn round_trips(
     workload: &Workload,
     tools: &[Tool],
 ) -> Vec<Trips> {
-    let protocol = match backend {
-        Backend::Postgres => proxy::Protocol::Postgres,
-        Backend::Mysql => proxy::Protocol::Mysql,
-        Backend::Sqlite => return vec![Trips::default(); tools.len()],
+    let Some(protocol) = protocol(backend) else {
+        return vec![Trips::default(); tools.len()];
     };
     tools
         .iter()
-        .map(|tool| counted_trips(*tool, backend, protocol, servers, workload))
+        .map(|tool| {
+            let database = Database::fresh(backend, servers, "trips");
+            let proxied = Proxied::start(&database, protocol, *tool);
+            Trips {
+                apply: Some(proxied.count(|url| tools::run(*tool, backend, url, workload))),
+                noop: Some(proxied.count(|url| tools::run(*tool, backend, url, workload))),
+            }
+        })
         .collect()
 }
 
-/// The round trips of `tool` through a counting proxy, less those of making the connection.
-fn counted_trips(
-    tool: Tool,
-    backend: Backend,
-    protocol: proxy::Protocol,
-    servers: &Servers,
-    workload: &Workload,
-) -> Trips {
+/// The round trips of the SELECT floor, on a database tidemark migrated.
+fn select_trips(backend: Backend, servers: &Servers, workload: &Workload) -> Option<usize> {
     let database = Database::fresh(backend, servers, "trips");
-    let upstream = database.address();
-    let proxy = proxy::Proxy::start(upstream, protocol);
-    let via = database
-        .url
-        .replace(upstream, &format!("127.0.0.1:{}", proxy.port));
-    proxy.reset();
-    tools::connect_only(tool, backend, &via);
-    let connecting = proxy.count();
-    let counted = || {
+    tools::run(Tool::Tidemark, backend, &database.url, workload);
+    let proxied = Proxied::start(&database, protocol(backend)?, Tool::Tidemark);
+    Some(proxied.count(|url| floors::select(backend, url, floors::SELECT)))
+}
+
+/// A database behind a counting proxy, and what connecting costs through it.
+struct Proxied {
+    proxy: proxy::Proxy,
+    url: String,
+    connecting: usize,
+}
+
+impl Proxied {
+    /// Puts a proxy in front of `database`, and counts the round trips of connecting as
+    /// `tool` does.
+    fn start(database: &Database, protocol: proxy::Protocol, tool: Tool) -> Proxied {
+        let upstream = database.address();
+        let proxy = proxy::Proxy::start(upstream, protocol);
+        let url = database
+            .url
+            .replace(upstream, &format!("127.0.0.1:{}", proxy.port));
         proxy.reset();
-        tools::run(tool, backend, &via, workload);
-        Some(proxy.count() - connecting)
-    };
-    Trips {
-        apply: counted(),
-        noop: counted(),
+        tools::connect_only(tool, database.backend, &url);
+        let connecting = proxy.count();
+        Proxied {
+            proxy,
+            url,
+            connecting,
+        }
+    }
+
+    /// The round trips of `work` (which connects to the URL it is given), less connecting;
+    /// what `work` returns is not needed.
+    fn count<T>(&self, work: impl FnOnce(&str) -> T) -> usize {
+        self.proxy.reset();
+        work(&self.url);
+        self.proxy.count() - self.connecting
     }
 }
