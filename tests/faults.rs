@@ -315,6 +315,18 @@ on_every_backend! {
         let holder = Paused::start(&db.url, "locked:0", &[]).expect("the first run took the lock");
         let mut conn = db.connect();
         assert!(!conn.lock_is_free(), "the probe does not see a held lock");
+        if Conn::BACKEND == tidemark::Backend::Postgres {
+            // The key the README documents, derived here, is the one held.
+            let digest = tidemark_core::Checksum::of("tidemark lock tidemark_migrations");
+            let key = u64::from_be_bytes(digest.as_bytes()[..8].try_into().unwrap());
+            let held = format!(
+                "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM pg_locks WHERE locktype = 'advisory' AND granted \
+                 AND classid::bigint = {} AND objid::bigint = {}",
+                key >> 32,
+                key & 0xffff_ffff
+            );
+            assert_eq!(conn.count(&held), 1, "no lock held under the documented key");
+        }
         let (code, _, stderr) = run(&db.url, &["--lock-timeout", "300ms", "up"]);
         assert_eq!(code, 1);
         assert!(stderr.starts_with("error: could not take the migration lock of `tidemark_migrations` within 3"), "{stderr}");

@@ -1,7 +1,7 @@
 //! The SQL tidemark sends, per backend. Only validated identifiers and numbers are put into
 //! the text; every other value is a bind parameter.
 
-use tidemark_core::{Backend, Checksum};
+use tidemark_core::Backend;
 
 use super::table::TableName;
 use super::write::{Column, RowSql};
@@ -215,11 +215,15 @@ impl Dialect {
         }
     }
 
-    /// A number naming this table's lock, the same in every process.
-    fn lock_key(&self) -> i64 {
-        let digest = Checksum::of(&format!("tidemark lock {}", self.display));
-        let bytes: [u8; 8] = digest.as_bytes()[..8].try_into().expect("8 bytes");
-        i64::from_be_bytes(bytes)
+    /// PostgreSQL: the number naming this table's lock, the same in every process: the first
+    /// eight bytes of the SHA-256 of `tidemark lock <table>`, as a signed big-endian integer.
+    /// The server hashes it (`sha256`, PostgreSQL 11 and later), so the runner carries no
+    /// hash code of its own.
+    fn lock_key(&self) -> String {
+        format!(
+            "('x' || left(encode(sha256(convert_to('tidemark lock {}', 'UTF8')), 'hex'), 16))::bit(64)::bigint",
+            self.display
+        )
     }
 
     /// MySQL lock names are server-wide, so the database's name is part of it.
@@ -257,15 +261,14 @@ impl Dialect {
     pub fn lock_holder(&self) -> Option<String> {
         match self.backend {
             Backend::Postgres => {
-                let key = self.lock_key() as u64;
-                let (high, low) = (key >> 32, key & 0xffff_ffff);
+                let key = self.lock_key();
                 Some(format!(
                     "SELECT CAST(string_agg('process ' || a.pid || ' (' || \
                      coalesce(nullif(a.application_name, ''), 'no application name') || ' from ' || \
                      coalesce(host(a.client_addr), 'a local socket') || ')', ', ') AS TEXT) AS value \
                      FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
                      WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
-                     AND l.classid::bigint = {high} AND l.objid::bigint = {low}"
+                     AND l.classid::bigint = ({key} >> 32) & 4294967295 AND l.objid::bigint = {key} & 4294967295"
                 ))
             }
             Backend::Mysql => Some(format!(
@@ -319,13 +322,16 @@ mod tests {
     }
 
     #[test]
-    fn lock_keys_differ_by_table_and_are_stable() {
-        let other = Dialect::new(Backend::Postgres, &TableName::parse("other").unwrap());
-        assert_ne!(dialect(Backend::Postgres).lock_key(), other.lock_key());
-        assert_eq!(
-            dialect(Backend::Postgres).lock_key(),
-            dialect(Backend::Postgres).lock_key()
-        );
+    fn lock_keys_name_the_table() {
+        let other = Dialect::new(Backend::Postgres, &TableName::parse("app.other").unwrap());
+        assert!(dialect(Backend::Postgres)
+            .lock_key()
+            .contains("'tidemark lock tidemark_migrations'"));
+        assert!(other.lock_key().contains("'tidemark lock app.other'"));
+        assert!(dialect(Backend::Mysql)
+            .try_lock()
+            .unwrap()
+            .contains("'.', 'tidemark_migrations'"));
         assert_eq!(dialect(Backend::Sqlite).try_lock(), None);
     }
 }
