@@ -94,21 +94,17 @@ impl Database {
                 }
             }
             Backend::Postgres => {
-                let mut admin =
-                    diesel::PgConnection::establish(&servers.postgres).expect("PostgreSQL answers");
-                admin
-                    .batch_execute(&format!("CREATE DATABASE \"{name}\""))
-                    .unwrap();
-                // Every measurement starts with no dirty buffers left by the one before.
-                admin.batch_execute("CHECKPOINT").unwrap();
+                // CHECKPOINT: every measurement starts with no dirty buffers left by the one
+                // before.
+                let create = format!("CREATE DATABASE \"{name}\"");
+                on_admin::<diesel::PgConnection>(&servers.postgres, &[&create, "CHECKPOINT"]);
                 Database::on_server(backend, &servers.postgres, name, "sslmode=disable")
             }
             Backend::Mysql => {
-                let mut admin =
-                    diesel::MysqlConnection::establish(&servers.mysql).expect("MariaDB answers");
-                admin
-                    .batch_execute(&format!("CREATE DATABASE `{name}`"))
-                    .unwrap();
+                on_admin::<diesel::MysqlConnection>(
+                    &servers.mysql,
+                    &[&format!("CREATE DATABASE `{name}`")],
+                );
                 Database::on_server(backend, &servers.mysql, name, "ssl_mode=disabled")
             }
         }
@@ -156,5 +152,15 @@ impl Drop for Database {
                 }
             }
         }
+    }
+}
+
+/// Runs `statements`, one by one, on a new connection to the server's admin database.
+fn on_admin<C: Connection>(server: &str, statements: &[&str]) {
+    let mut admin = C::establish(server).unwrap_or_else(|e| panic!("{server} answers: {e}"));
+    for statement in statements {
+        admin
+            .batch_execute(statement)
+            .unwrap_or_else(|e| panic!("{statement}: {e}"));
     }
 }
