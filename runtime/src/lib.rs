@@ -16,20 +16,20 @@
 
 // With `cli` or `runner` but no backend (a build that only inspects migrations), the glue
 // between the runner and diesel's backends has nothing to serve.
-#![cfg_attr(
-    all(
-        feature = "runner",
-        not(any(feature = "postgres", feature = "mysql", feature = "sqlite"))
-    ),
+#[cfg(feature = "cli")]
+#[cfg_attr(
+    not(any(feature = "postgres", feature = "mysql", feature = "sqlite")),
     allow(dead_code, unused_imports)
 )]
-
-#[cfg(feature = "cli")]
 pub mod cli;
 #[cfg(feature = "runner")]
 mod error;
 mod migrations;
 #[cfg(feature = "runner")]
+#[cfg_attr(
+    not(any(feature = "postgres", feature = "mysql", feature = "sqlite")),
+    allow(dead_code, unused_imports)
+)]
 mod runner;
 mod stale;
 
