@@ -95,11 +95,7 @@ pub fn measure(backend: Backend, size: usize, runs: usize, servers: &Servers) ->
             .cli_together
             .extend(floors::cli(&fresh(), &workload, true));
     }
-    let trips = round_trips(backend, servers, &workload, tools);
-    for (figures, trips) in figures.tools.iter_mut().zip(trips) {
-        figures.trips = trips;
-    }
-    figures.select_trips = select_trips(backend, servers, &workload);
+    count_round_trips(&mut figures, servers, &workload);
     figures
 }
 
@@ -131,36 +127,27 @@ fn protocol(backend: Backend) -> Option<proxy::Protocol> {
     }
 }
 
-/// Round trips per tool, counted by a proxy that reads the wire protocol; not counted on
-/// SQLite, which is in-process.
-fn round_trips(
-    backend: Backend,
-    servers: &Servers,
-    workload: &Workload,
-    tools: &[Tool],
-) -> Vec<Trips> {
+/// Round trips per tool, and of the SELECT floor on the database tidemark just migrated,
+/// counted by a proxy that reads the wire protocol; not counted on SQLite, which is
+/// in-process.
+fn count_round_trips(figures: &mut Figures, servers: &Servers, workload: &Workload) {
+    let backend = figures.backend;
     let Some(protocol) = protocol(backend) else {
-        return vec![Trips::default(); tools.len()];
+        return;
     };
-    tools
-        .iter()
-        .map(|tool| {
-            let database = Database::fresh(backend, servers, "trips");
-            let proxied = Proxied::start(&database, protocol, *tool);
-            Trips {
-                apply: Some(proxied.count(|url| tools::run(*tool, backend, url, workload))),
-                noop: Some(proxied.count(|url| tools::run(*tool, backend, url, workload))),
-            }
-        })
-        .collect()
-}
-
-/// The round trips of the SELECT floor, on a database tidemark migrated.
-fn select_trips(backend: Backend, servers: &Servers, workload: &Workload) -> Option<usize> {
-    let database = Database::fresh(backend, servers, "trips");
-    tools::run(Tool::Tidemark, backend, &database.url, workload);
-    let proxied = Proxied::start(&database, protocol(backend)?, Tool::Tidemark);
-    Some(proxied.count(|url| floors::select(backend, url, floors::SELECT)))
+    for index in 0..figures.tools.len() {
+        let tool = figures.tools[index].tool;
+        let database = Database::fresh(backend, servers, "trips");
+        let proxied = Proxied::start(&database, protocol, tool);
+        figures.tools[index].trips = Trips {
+            apply: Some(proxied.count(|url| tools::run(tool, backend, url, workload))),
+            noop: Some(proxied.count(|url| tools::run(tool, backend, url, workload))),
+        };
+        if tool == Tool::Tidemark {
+            let select = proxied.count(|url| floors::select(backend, url, floors::SELECT));
+            figures.select_trips = Some(select);
+        }
+    }
 }
 
 /// A database behind a counting proxy, and what connecting costs through it.
