@@ -315,27 +315,41 @@ on_every_backend! {
         let holder = Paused::start(&db.url, "locked:0", &[]).expect("the first run took the lock");
         let mut conn = db.connect();
         assert!(!conn.lock_is_free(), "the probe does not see a held lock");
+        // PostgreSQL: the key the README documents, derived here, is the one held; and the
+        // same key held in another database (another app's tidemark_migrations) is not named.
+        let mut elsewhere = None;
+        let mut holder_pid = None;
         if Conn::BACKEND == tidemark::Backend::Postgres {
-            // The key the README documents, derived here, is the one held.
             let digest = tidemark_core::Checksum::of("tidemark lock tidemark_migrations");
             let key = u64::from_be_bytes(digest.as_bytes()[..8].try_into().unwrap());
             let held = format!(
-                "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM pg_locks WHERE locktype = 'advisory' AND granted \
+                "FROM pg_locks WHERE locktype = 'advisory' AND granted \
+                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
                  AND classid::bigint = {} AND objid::bigint = {}",
                 key >> 32,
                 key & 0xffff_ffff
             );
-            assert_eq!(conn.count(&held), 1, "no lock held under the documented key");
+            assert_eq!(conn.count(&format!("SELECT CAST(COUNT(*) AS BIGINT) AS n {held}")), 1, "no lock held under the documented key");
+            holder_pid = Some(conn.count(&format!("SELECT CAST(MIN(pid) AS BIGINT) AS n {held}")));
+            let other = common::TestDb::<Conn>::new().expect("the server is set");
+            let mut other_conn = other.connect();
+            other_conn.run(&format!("SELECT pg_advisory_lock({})", key as i64));
+            elsewhere = Some((other_conn, other));
         }
         let (code, _, stderr) = run(&db.url, &["--lock-timeout", "300ms", "up"]);
         assert_eq!(code, 1);
         assert!(stderr.starts_with("error: could not take the migration lock of `tidemark_migrations` within 3"), "{stderr}");
         assert!(stderr.contains("another process is migrating: wait for it, or raise `lock_timeout`"), "{stderr}");
         match Conn::BACKEND {
-            tidemark::Backend::Postgres => assert!(stderr.contains("(held by process "), "{stderr}"),
+            tidemark::Backend::Postgres => {
+                let pid = holder_pid.unwrap();
+                assert!(stderr.contains(&format!("(held by process {pid} (")), "{stderr}");
+                assert_eq!(stderr.matches("process ").count(), 2, "another database's holder was named: {stderr}");
+            }
             tidemark::Backend::Mysql => assert!(stderr.contains("(held by connection "), "{stderr}"),
             tidemark::Backend::Sqlite => {}
         }
+        drop(elsewhere);
         let (code, _) = holder.resume();
         assert_eq!(code, 0);
         assert_fully_migrated(&mut conn);

@@ -268,6 +268,7 @@ impl Dialect {
                      coalesce(host(a.client_addr), 'a local socket') || ')', ', ') AS TEXT) AS value \
                      FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
                      WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 \
+                     AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
                      AND l.classid::bigint = ({key} >> 32) & 4294967295 AND l.objid::bigint = {key} & 4294967295"
                 ))
             }
