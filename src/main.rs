@@ -1,12 +1,12 @@
-//! StreamVault, the example app of tidemark: its schema lives in `migrations/`, embedded at
-//! compile time, and `streamvault <command>` is tidemark's `migrate` command on it. Without
+//! StreamVault, the example app of waterline: its schema lives in `migrations/`, embedded at
+//! compile time, and `streamvault <command>` is waterline's `migrate` command on it. Without
 //! `--database-url` or `DATABASE_URL` it uses the SQLite file `streamvault.db`.
 
 use std::process::ExitCode;
 
 use clap::Parser;
 
-static MIGRATIONS: tidemark::Migrations = tidemark::embed_migrations!();
+static MIGRATIONS: waterline::Migrations = waterline::embed_migrations!();
 
 /// The SQLite database used when no URL is given.
 const DEFAULT_DATABASE: &str = "streamvault.db";
@@ -15,11 +15,11 @@ const DEFAULT_DATABASE: &str = "streamvault.db";
 #[command(
     name = "streamvault",
     version,
-    about = "StreamVault's database, migrated by tidemark"
+    about = "StreamVault's database, migrated by waterline"
 )]
 struct Cli {
     #[command(flatten)]
-    migrate: tidemark::cli::MigrateCommand,
+    migrate: waterline::cli::MigrateCommand,
 }
 
 fn main() -> ExitCode {

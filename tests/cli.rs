@@ -20,7 +20,7 @@ const TABLES: [&str; 9] = [
     "push_subscriptions",
     "system_config",
     "proxy_health",
-    "tidemark_migrations",
+    "waterline_migrations",
 ];
 
 /// What one run of the binary did.
@@ -93,18 +93,18 @@ on_every_backend! {
         assert!(lines[11].starts_with("applied 11 migrations in "), "{stdout}");
         let mut conn = db.connect();
         assert!(has_tables(&mut conn).iter().all(|exists| *exists));
-        assert_eq!(conn.rows("tidemark_migrations").len(), 11);
+        assert_eq!(conn.rows("waterline_migrations").len(), 11);
 
         let table = ok(&db.url, &["status"]);
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(lines[0], "VERSION  NAME                           STATE    APPLIED AT               DURATION");
         assert!(lines[1].starts_with("001      create_streamers               applied  20"), "{table}");
         assert!(lines[1].contains(" UTC  ") && lines[1].ends_with(" ms"), "{table}");
-        assert_eq!(lines[12], "11 migrations: 11 applied (tracking table tidemark_migrations)");
+        assert_eq!(lines[12], "11 migrations: 11 applied (tracking table waterline_migrations)");
         assert!(!table.contains('\u{1b}'), "colour in piped output");
 
         assert_eq!(ok(&db.url, &["up"]), "nothing to do: every migration is applied\n");
-        assert_eq!(conn.rows("tidemark_migrations").len(), 11);
+        assert_eq!(conn.rows("waterline_migrations").len(), 11);
     }
 
     fn status_and_verify_speak_json_with_stable_fields(db) {
@@ -117,7 +117,7 @@ on_every_backend! {
 
         ok(&db.url, &["up", "--to", "3"]);
         let status = json(&ok(&db.url, &["status", "--json"]));
-        assert_eq!(status["table"], "tidemark_migrations");
+        assert_eq!(status["table"], "waterline_migrations");
         assert_eq!(states(&status), [&["applied"; 3][..], &["pending"; 8][..]].concat());
         let first = &status["migrations"][0];
         let mut keys: Vec<&str> = first.as_object().unwrap().keys().map(String::as_str).collect();
@@ -130,7 +130,7 @@ on_every_backend! {
 
         ok(&db.url, &["up"]);
         let verified = streamvault(&db.url, &["verify"]);
-        assert_eq!((verified.code, verified.stdout.as_str()), (0, "11 migrations: 11 applied (tracking table tidemark_migrations)\n"));
+        assert_eq!((verified.code, verified.stdout.as_str()), (0, "11 migrations: 11 applied (tracking table waterline_migrations)\n"));
         assert_eq!(json(&ok(&db.url, &["verify", "--json"]))["ok"], true);
     }
 
@@ -146,7 +146,7 @@ on_every_backend! {
         assert_eq!(versions, [4, 5]);
         assert!(planned["migrations"][1]["statements"][0].as_str().unwrap().contains(" recordings (\n"));
         let mut conn = db.connect();
-        assert_eq!(conn.rows("tidemark_migrations").len(), 3, "plan changed the database");
+        assert_eq!(conn.rows("waterline_migrations").len(), 3, "plan changed the database");
         assert!(!conn.table_exists("recordings"));
     }
 
@@ -155,16 +155,16 @@ on_every_backend! {
         let stdout = ok(&db.url, &["down"]);
         assert!(stdout.starts_with("reverted 011 backfill_recording_settings (") && stdout.contains("\nreverted 1 migration in "), "{stdout}");
         let mut conn = db.connect();
-        assert_eq!(conn.rows("tidemark_migrations").len(), 10);
+        assert_eq!(conn.rows("waterline_migrations").len(), 10);
         let stdout = ok(&db.url, &["down", "--steps", "2"]);
         assert!(stdout.starts_with("reverted 010 create_proxy_health (") && stdout.contains("\nreverted 009 create_system_config ("), "{stdout}");
         ok(&db.url, &["down", "--to", "4"]);
-        assert_eq!(conn.rows("tidemark_migrations").len(), 4);
+        assert_eq!(conn.rows("waterline_migrations").len(), 4);
         assert!(!conn.table_exists("recordings") && conn.table_exists("streams"));
 
         let redo = ok(&db.url, &["redo"]);
         assert!(redo.starts_with("reverted 004 add_recording_path_to_streams (") && redo.ends_with("redid 004 add_recording_path_to_streams\n"), "{redo}");
-        assert_eq!(conn.rows("tidemark_migrations").len(), 4);
+        assert_eq!(conn.rows("waterline_migrations").len(), 4);
 
         // One migration, out of order on purpose: 005 stays pending.
         let run = ok(&db.url, &["run", "6"]);
@@ -178,7 +178,7 @@ on_every_backend! {
         let forced = streamvault(&db.url, &["run", "11", "--force"]);
         assert_eq!(forced.code, 0, "{}", forced.stderr);
         assert!(forced.stderr.contains("warning: migration 11 is already applied; running it again because of --force"));
-        assert_eq!(conn.rows("tidemark_migrations").len(), 11);
+        assert_eq!(conn.rows("waterline_migrations").len(), 11);
     }
 
     fn mark_repair_and_baseline(db) {
@@ -196,10 +196,10 @@ on_every_backend! {
         let other = common::TestDb::<Conn>::new().unwrap();
         ok(&other.url, &["up"]);
         let mut conn = other.connect();
-        conn.run(&format!("UPDATE tidemark_migrations SET checksum = '{}' WHERE version = 1", "0".repeat(64)));
+        conn.run(&format!("UPDATE waterline_migrations SET checksum = '{}' WHERE version = 1", "0".repeat(64)));
         let refused = streamvault(&other.url, &["up"]);
         assert_eq!(refused.code, 1);
-        assert!(refused.stderr.starts_with("error: applied migration 001 `migrations/001_create_streamers` changed since it was applied: `tidemark_migrations` records checksum 0000"), "{}", refused.stderr);
+        assert!(refused.stderr.starts_with("error: applied migration 001 `migrations/001_create_streamers` changed since it was applied: `waterline_migrations` records checksum 0000"), "{}", refused.stderr);
         assert!(ok(&other.url, &["status"]).lines().nth(1).unwrap().contains(" drifted "));
         assert_eq!(streamvault(&other.url, &["verify"]).code, 3);
         let repaired = ok(&other.url, &["repair"]);
@@ -307,7 +307,7 @@ fn a_backend_not_compiled_in_names_its_feature() {
     assert_eq!(
         run.stderr,
         "error: the database URL `postgres://app@127.0.0.1:5432/streamvault` is for PostgreSQL, but this binary was \
-         built without tidemark's `postgres` feature; enable it, or use another URL\n"
+         built without waterline's `postgres` feature; enable it, or use another URL\n"
     );
 }
 

@@ -2,13 +2,13 @@
 
 use std::path::Path;
 
-use tidemark::{Backend, Checksum};
+use waterline::{Backend, Checksum};
 
-static VALID: tidemark::Migrations = tidemark::embed_migrations!("tests/fixtures/valid");
+static VALID: waterline::Migrations = waterline::embed_migrations!("tests/fixtures/valid");
 
-fn read_valid_at_run_time() -> Vec<tidemark::Migration> {
+fn read_valid_at_run_time() -> Vec<waterline::Migration> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid");
-    tidemark_core::read_folder(&dir, "tests/fixtures/valid").unwrap()
+    waterline_core::read_folder(&dir, "tests/fixtures/valid").unwrap()
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! held too long. Each test writes its figures to `target/fault-figures/` for the README.
 //!
 //! The kill and connection tests stop a run at a chosen moment with the debug-only hook
-//! `TIDEMARK_FAULT_PAUSE=<point>:<version>` (see `runtime/src/runner/fault.rs`).
+//! `WATERLINE_FAULT_PAUSE=<point>:<version>` (see `runtime/src/runner/fault.rs`).
 
 mod common;
 
@@ -31,9 +31,9 @@ fn effect<C: TestConnection>(conn: &mut C, version: u64) -> Option<bool> {
 
 /// The tracking rows as `(version, status)`, or none before the table exists.
 fn recorded<C: TestConnection>(conn: &mut C) -> Vec<(u64, String)> {
-    match conn.table_exists("tidemark_migrations") {
+    match conn.table_exists("waterline_migrations") {
         true => conn
-            .rows("tidemark_migrations")
+            .rows("waterline_migrations")
             .into_iter()
             .map(|r| (r.version as u64, r.status))
             .collect(),
@@ -99,7 +99,7 @@ fn binary() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_streamvault"));
     command
         .env_remove("DATABASE_URL")
-        .env_remove("TIDEMARK_FAULT_PAUSE");
+        .env_remove("WATERLINE_FAULT_PAUSE");
     command
 }
 
@@ -133,7 +133,7 @@ impl Paused {
             .arg(url)
             .args(extra)
             .arg("up")
-            .env("TIDEMARK_FAULT_PAUSE", pause)
+            .env("WATERLINE_FAULT_PAUSE", pause)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -152,7 +152,7 @@ impl Paused {
                 paused.child.wait().unwrap();
                 return None;
             }
-            if line.starts_with("tidemark-fault: paused at") {
+            if line.starts_with("waterline-fault: paused at") {
                 return Some(paused);
             }
         }
@@ -184,9 +184,9 @@ fn figures(name: &str, line: &str) {
 
 fn backend_name<C: TestConnection>() -> &'static str {
     match C::BACKEND {
-        tidemark::Backend::Postgres => "postgres",
-        tidemark::Backend::Mysql => "mysql",
-        tidemark::Backend::Sqlite => "sqlite",
+        waterline::Backend::Postgres => "postgres",
+        waterline::Backend::Mysql => "mysql",
+        waterline::Backend::Sqlite => "sqlite",
     }
 }
 
@@ -196,15 +196,15 @@ fn backend_name<C: TestConnection>() -> &'static str {
 /// between its SQL and its row to stop at.
 fn point_names<C: TestConnection>() -> &'static [&'static str] {
     match C::BACKEND {
-        tidemark::Backend::Mysql => &["before", "running-recorded", "script-done", "committed"],
-        tidemark::Backend::Postgres => &[
+        waterline::Backend::Mysql => &["before", "running-recorded", "script-done", "committed"],
+        waterline::Backend::Postgres => &[
             "before",
             "committed",
             "running-recorded",
             "between-statements",
             "script-done",
         ],
-        tidemark::Backend::Sqlite => &["before", "script-done", "recorded", "committed"],
+        waterline::Backend::Sqlite => &["before", "script-done", "recorded", "committed"],
     }
 }
 
@@ -225,7 +225,7 @@ fn kill_points<C: TestConnection>() -> Vec<String> {
 on_every_backend! {
     fn sixteen_processes_migrate_one_database_at_once_round_after_round(db) {
         drop(db);
-        let rounds: usize = std::env::var("TIDEMARK_FAULT_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(20);
+        let rounds: usize = std::env::var("WATERLINE_FAULT_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(20);
         let processes = 16;
         let mut applied_by_others = 0;
         for round in 0..rounds {
@@ -316,11 +316,11 @@ on_every_backend! {
         let mut conn = db.connect();
         assert!(!conn.lock_is_free(), "the probe does not see a held lock");
         // PostgreSQL: the key the README documents, derived here, is the one held; and the
-        // same key held in another database (another app's tidemark_migrations) is not named.
+        // same key held in another database (another app's waterline_migrations) is not named.
         let mut elsewhere = None;
         let mut holder_pid = None;
-        if Conn::BACKEND == tidemark::Backend::Postgres {
-            let digest = tidemark_core::Checksum::of("tidemark lock tidemark_migrations");
+        if Conn::BACKEND == waterline::Backend::Postgres {
+            let digest = waterline_core::Checksum::of("waterline lock waterline_migrations");
             let key = u64::from_be_bytes(digest.as_bytes()[..8].try_into().unwrap());
             let held = format!(
                 "FROM pg_locks WHERE locktype = 'advisory' AND granted \
@@ -338,16 +338,16 @@ on_every_backend! {
         }
         let (code, _, stderr) = run(&db.url, &["--lock-timeout", "300ms", "up"]);
         assert_eq!(code, 1);
-        assert!(stderr.starts_with("error: could not take the migration lock of `tidemark_migrations` within 3"), "{stderr}");
+        assert!(stderr.starts_with("error: could not take the migration lock of `waterline_migrations` within 3"), "{stderr}");
         assert!(stderr.contains("another process is migrating: wait for it, or raise `lock_timeout`"), "{stderr}");
         match Conn::BACKEND {
-            tidemark::Backend::Postgres => {
+            waterline::Backend::Postgres => {
                 let pid = holder_pid.unwrap();
                 assert!(stderr.contains(&format!("(held by process {pid} (")), "{stderr}");
                 assert_eq!(stderr.matches("process ").count(), 2, "another database's holder was named: {stderr}");
             }
-            tidemark::Backend::Mysql => assert!(stderr.contains("(held by connection "), "{stderr}"),
-            tidemark::Backend::Sqlite => {}
+            waterline::Backend::Mysql => assert!(stderr.contains("(held by connection "), "{stderr}"),
+            waterline::Backend::Sqlite => {}
         }
         drop(elsewhere);
         let (code, _) = holder.resume();
@@ -360,7 +360,7 @@ on_every_backend! {
 /// The documented recovery from a refused restart: look at the schema, then record the
 /// migration as applied if its change is complete, or undo it and record it unapplied.
 fn recover<C: TestConnection>(conn: &mut C, url: &str, version: u64) {
-    if version == 3 && C::BACKEND == tidemark::Backend::Postgres {
+    if version == 3 && C::BACKEND == waterline::Backend::Postgres {
         // Cut between its statements: some indexes exist. Undo them and run it again.
         conn.run("DROP INDEX IF EXISTS streams_streamer_id; DROP INDEX IF EXISTS streams_started_at; DROP INDEX IF EXISTS streams_title;");
         assert_eq!(run(url, &["mark", "3", "unapplied"]).0, 0);
@@ -384,7 +384,7 @@ mod connection_lost {
     /// Cuts every connection to `database` but the caller's.
     fn cut<C: TestConnection>(admin: &mut C, database: &str) {
         match C::BACKEND {
-            tidemark::Backend::Postgres => {
+            waterline::Backend::Postgres => {
                 let sql = format!(
                     "SELECT CAST(COUNT(pg_terminate_backend(pid)) AS BIGINT) AS n FROM pg_stat_activity \
                      WHERE datname = '{database}' AND pid <> pg_backend_pid()"
@@ -407,7 +407,7 @@ mod connection_lost {
         // Before anything, before a migration, after its SQL but before its row is `applied`
         // (on PostgreSQL: after one committed, and inside a migration outside a transaction).
         let points: &[&str] = match C::BACKEND {
-            tidemark::Backend::Postgres => &[
+            waterline::Backend::Postgres => &[
                 "locked:0",
                 "before:2",
                 "committed:2",

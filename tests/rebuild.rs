@@ -13,7 +13,7 @@ use std::process::{Command, Output};
 const BUILD_RS: &str = "fn main() {\n    println!(\"cargo:rerun-if-changed=migrations\");\n}\n";
 
 const MAIN_RS: &str = r#"
-static MIGRATIONS: tidemark::Migrations = tidemark::embed_migrations!();
+static MIGRATIONS: waterline::Migrations = waterline::embed_migrations!();
 
 fn main() {
     if let Err(stale) = MIGRATIONS.check_embed_is_current() {
@@ -27,7 +27,7 @@ fn main() {
 }
 "#;
 
-/// A crate of its own under `target/`, depending on this workspace's tidemark.
+/// A crate of its own under `target/`, depending on this workspace's waterline.
 struct Scratch {
     dir: PathBuf,
 }
@@ -42,7 +42,7 @@ impl Scratch {
         let runtime = root.join("runtime");
         let manifest = format!(
             "[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2021\"\n\n\
-             [dependencies]\ntidemark = {{ path = {runtime:?} }}\n\n[workspace]\n"
+             [dependencies]\nwaterline = {{ path = {runtime:?} }}\n\n[workspace]\n"
         );
         fs::write(dir.join("Cargo.toml"), manifest).unwrap();
         fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
@@ -114,7 +114,7 @@ fn an_edited_migration_is_embedded_at_the_next_build() {
     let stdout = String::from_utf8(scratch.run().stdout).unwrap();
     assert_eq!(
         stdout,
-        format!("001_init {}\n", tidemark::Checksum::of(edited))
+        format!("001_init {}\n", waterline::Checksum::of(edited))
     );
 }
 

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::{fixture, set, Inspect, TestConnection};
 use diesel::connection::{Connection, InstrumentationEvent};
-use tidemark::{Backend, Error, State};
+use waterline::{Backend, Error, State};
 
 /// The number of queries `work` sends on `conn`.
 fn queries<C: Connection, T>(conn: &mut C, work: impl FnOnce(&mut C) -> T) -> (usize, T) {
@@ -26,7 +26,7 @@ fn queries<C: Connection, T>(conn: &mut C, work: impl FnOnce(&mut C) -> T) -> (u
 }
 
 /// `count` migrations, the first making a table the others touch without changing anything.
-fn many(count: usize) -> tidemark::Migrations {
+fn many(count: usize) -> waterline::Migrations {
     let mut files = vec![(
         "0001_create_noop.sql".to_owned(),
         "CREATE TABLE noop (id INTEGER);".to_owned(),
@@ -45,7 +45,7 @@ fn many(count: usize) -> tidemark::Migrations {
 }
 
 /// A set whose second migration creates a table, then fails.
-fn broken(second: &str) -> tidemark::Migrations {
+fn broken(second: &str) -> waterline::Migrations {
     set(&[
         (
             "001_create_streamers.sql",
@@ -71,24 +71,24 @@ on_every_backend! {
         let versions: Vec<u64> = report.migrations.iter().map(|ran| ran.version).collect();
         assert_eq!(versions, [1, 2, 3]);
         assert!(conn.table_exists("streamers") && conn.table_exists("streams"));
-        let rows = conn.rows("tidemark_migrations");
+        let rows = conn.rows("waterline_migrations");
         assert_eq!(rows.iter().map(|r| (r.version, r.name.as_str(), r.status.as_str())).collect::<Vec<_>>(),
             [(1, "create_streamers", "applied"), (2, "create_streams", "applied"), (3, "add_recording_path", "applied")]);
         for (row, migration) in rows.iter().zip(migrations.iter()) {
             let script = migration.up().for_backend(backend(&conn)).unwrap();
             assert_eq!(row.checksum, script.checksum().to_hex());
-            assert_eq!(row.checksum_algorithm, tidemark::ALGORITHM);
+            assert_eq!(row.checksum_algorithm, waterline::ALGORITHM);
             assert!(row.applied_by.contains(&format!("(pid {})", std::process::id())), "{}", row.applied_by);
             assert!(row.execution_ms.is_some_and(|ms| ms >= 0));
             assert_eq!(row.error, None);
         }
-        let layouts = "SELECT COUNT(*) AS n FROM tidemark_migrations_layout WHERE layout = 1";
+        let layouts = "SELECT COUNT(*) AS n FROM waterline_migrations_layout WHERE layout = 1";
         assert_eq!(conn.count(layouts), 1);
 
         let again = migrations.run_pending(&mut conn).unwrap();
         assert!(again.is_empty(), "second run applied {again}");
         assert_eq!(again.lock_wait, None, "a no-op run takes no lock");
-        assert_eq!(conn.rows("tidemark_migrations").len(), 3);
+        assert_eq!(conn.rows("waterline_migrations").len(), 3);
         migrations.runner().repair(&mut conn).unwrap(); // takes the lock and checks the tables
         assert_eq!(conn.count(layouts), 1, "the layout is recorded once");
     }
@@ -117,8 +117,8 @@ on_every_backend! {
         assert!(message.contains("nowhere"), "{message}");
         let text = error.to_string();
         assert!(text.starts_with("migration 002 `migrations/002_half_done.sql` failed"), "{text}");
-        assert!(text.contains("`tidemark_migrations`"), "{text}");
-        let rows = conn.rows("tidemark_migrations");
+        assert!(text.contains("`waterline_migrations`"), "{text}");
+        let rows = conn.rows("waterline_migrations");
         assert_eq!(rows.iter().map(|r| r.status.as_str()).collect::<Vec<_>>(), ["applied", "failed"]);
         assert!(rows[1].error.as_deref().unwrap().contains("nowhere"));
         assert!(!conn.table_exists("after_broken"), "the run went on after a failure");
@@ -155,7 +155,7 @@ on_every_backend! {
         let mut conn = db.connect();
         let migrations = set(&[
             ("001_create_streamers.sql", "CREATE TABLE streamers (id INTEGER);"),
-            ("002_outside.sql", "-- tidemark:no-transaction\nCREATE TABLE part (id INTEGER);\nINSERT INTO nowhere VALUES (1);\n"),
+            ("002_outside.sql", "-- waterline:no-transaction\nCREATE TABLE part (id INTEGER);\nINSERT INTO nowhere VALUES (1);\n"),
         ]);
         let error = migrations.run_pending(&mut conn).unwrap_err();
         assert!(matches!(error, Error::MigrationFailed { rolled_back: false, .. }), "{error}");
@@ -166,7 +166,7 @@ on_every_backend! {
         // The operator finishes the migration by hand and records it.
         migrations.runner().mark_applied(&mut conn, 2).unwrap();
         assert!(migrations.run_pending(&mut conn).unwrap().is_empty());
-        assert_eq!(conn.rows("tidemark_migrations")[1].status, "applied");
+        assert_eq!(conn.rows("waterline_migrations")[1].status, "applied");
     }
 
     fn a_running_row_left_by_a_crash_is_refused(db) {
@@ -177,7 +177,7 @@ on_every_backend! {
         let checksum = migrations.get(2).unwrap().up().for_backend(backend(&conn)).unwrap().checksum();
         let started = match backend(&conn) { Backend::Sqlite => "2026-11-22T01:02:03.000000Z", _ => "2026-11-22 01:02:03" };
         conn.run(&format!(
-            "INSERT INTO tidemark_migrations (version, name, checksum, checksum_algorithm, status, started_at, applied_by, transactional) \
+            "INSERT INTO waterline_migrations (version, name, checksum, checksum_algorithm, status, started_at, applied_by, transactional) \
              VALUES (2, 'create_streams', '{checksum}', 'sha256-lf-v1', 'running', '{started}', 'web-1 (pid 42)', 0)"
         ));
         let error = migrations.run_pending(&mut conn).unwrap_err();
@@ -199,7 +199,7 @@ on_every_backend! {
         let edited = set(&[("001_a.sql", "CREATE TABLE a (id INTEGER); -- edited"), ("002_b.sql", "CREATE TABLE b (id INTEGER);")]);
         let error = edited.run_pending(&mut conn).unwrap_err();
         let Error::ChecksumMismatch { drifted, table } = &error else { panic!("{error}") };
-        assert_eq!(table, "tidemark_migrations");
+        assert_eq!(table, "waterline_migrations");
         assert_eq!((drifted[0].migration.version, drifted[0].migration.file.as_str()), (1, "migrations/001_a.sql"));
         assert_eq!(drifted[0].stored, original.get(1).unwrap().up().default_script().unwrap().checksum().to_hex());
         assert_eq!(drifted[0].embedded, edited.get(1).unwrap().up().default_script().unwrap().checksum().to_hex());
@@ -210,7 +210,7 @@ on_every_backend! {
 
         let repair = edited.runner().repair(&mut conn).unwrap();
         assert_eq!(repair.accepted.len(), 1);
-        assert_eq!(conn.rows("tidemark_migrations")[0].checksum, drifted[0].embedded);
+        assert_eq!(conn.rows("waterline_migrations")[0].checksum, drifted[0].embedded);
         assert_eq!(edited.run_pending(&mut conn).unwrap().migrations.len(), 1);
         assert!(conn.table_exists("b"));
     }
@@ -223,7 +223,7 @@ on_every_backend! {
         let error = older.run_pending(&mut conn).unwrap_err();
         let Error::MissingFromBinary { missing, .. } = &error else { panic!("{error}") };
         assert_eq!(missing.iter().map(|m| m.version).collect::<Vec<_>>(), [2, 3]);
-        assert!(error.to_string().starts_with("the database is ahead of this binary: `tidemark_migrations` records migrations 2 `create_streams`, 3 `add_recording_path` as applied"), "{error}");
+        assert!(error.to_string().starts_with("the database is ahead of this binary: `waterline_migrations` records migrations 2 `create_streams`, 3 `add_recording_path` as applied"), "{error}");
         assert!(older.runner().ignore_missing(true).run_pending(&mut conn).unwrap().is_empty());
         let status = older.runner().status(&mut conn).unwrap();
         assert_eq!(status.count(State::MissingFromBinary), 2);
@@ -242,7 +242,7 @@ on_every_backend! {
         assert_eq!(
             error.to_string(),
             "migration 002 `migrations/002_b.sql` is pending but older than 003 `migrations/003_c.sql`, the newest \
-             applied migration in `tidemark_migrations`; renumber it after it, or set `allow_out_of_order(true)` to \
+             applied migration in `waterline_migrations`; renumber it after it, or set `allow_out_of_order(true)` to \
              apply it anyway"
         );
         assert!(!conn.table_exists("b"));
@@ -256,7 +256,7 @@ on_every_backend! {
         migrations.run_pending(&mut conn).unwrap();
         let reverted = migrations.runner().revert_last(&mut conn).unwrap();
         assert_eq!(reverted.migrations.iter().map(|r| r.version).collect::<Vec<_>>(), [3]);
-        assert_eq!(conn.rows("tidemark_migrations").len(), 2);
+        assert_eq!(conn.rows("waterline_migrations").len(), 2);
         let reverted = migrations.runner().revert_to(&mut conn, 1).unwrap();
         assert_eq!(reverted.migrations.iter().map(|r| r.version).collect::<Vec<_>>(), [2]);
         assert!(!conn.table_exists("streams"));
@@ -278,7 +278,7 @@ on_every_backend! {
         let cast = common::int64::<Conn>();
         assert_eq!(conn.count(&format!("SELECT CAST(COUNT(*) AS {cast}) AS n FROM kinds WHERE made_by = '{expected}'")), 1);
         let script = migrations.get(1).unwrap().up().for_backend(backend(&conn)).unwrap();
-        assert_eq!(conn.rows("tidemark_migrations")[0].checksum, script.checksum().to_hex());
+        assert_eq!(conn.rows("waterline_migrations")[0].checksum, script.checksum().to_hex());
     }
 
     fn plan_shows_the_sql_in_order_and_changes_nothing(db) {
@@ -289,7 +289,7 @@ on_every_backend! {
         assert_eq!(plan.migrations[0].statements, [std::fs::read_to_string("tests/fixtures/runtime/basic/001_create_streamers.sql").unwrap()]);
         assert!(plan.migrations[0].transactional != (backend(&conn) == Backend::Mysql));
         assert!(plan.to_string().starts_with("-- 001 create_streamers (tests/fixtures/runtime/basic/001_create_streamers.sql), "));
-        assert!(!conn.table_exists("tidemark_migrations"), "plan created the tracking table");
+        assert!(!conn.table_exists("waterline_migrations"), "plan created the tracking table");
         migrations.runner().target(1).run_pending(&mut conn).unwrap();
         assert_eq!(migrations.runner().plan(&mut conn).unwrap().migrations.len(), 2);
     }
@@ -298,7 +298,7 @@ on_every_backend! {
         let mut conn = db.connect();
         let migrations = fixture("runtime/basic");
         migrations.runner().table("ops_migrations").run_pending(&mut conn).unwrap();
-        assert!(conn.table_exists("ops_migrations") && !conn.table_exists("tidemark_migrations"));
+        assert!(conn.table_exists("ops_migrations") && !conn.table_exists("waterline_migrations"));
         assert_eq!(conn.rows("ops_migrations").len(), 3);
         for hostile in ["x\"; DROP TABLE streamers; --", "x`", "my migrations", "x;y"] {
             let (sent, result) = queries(&mut conn, |conn| migrations.runner().table(hostile).run_pending(conn));
@@ -336,11 +336,11 @@ on_every_backend! {
         let mut conn = db.connect();
         let migrations = fixture("runtime/basic");
         migrations.runner().target(1).run_pending(&mut conn).unwrap();
-        conn.run("UPDATE tidemark_migrations_layout SET layout = 2");
+        conn.run("UPDATE waterline_migrations_layout SET layout = 2");
         let error = migrations.run_pending(&mut conn).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "tracking table `tidemark_migrations` has layout 2, newer than the 1 this release of tidemark knows; upgrade tidemark"
+            "tracking table `waterline_migrations` has layout 2, newer than the 1 this release of waterline knows; upgrade waterline"
         );
         assert!(!conn.table_exists("streams"));
     }
@@ -355,17 +355,17 @@ on_every_backend! {
                 "cannot apply the pending migrations in one transaction: MySQL and MariaDB commit DDL implicitly, so \
                  there is no such transaction; run them without `single_transaction`"
             );
-            assert!(!conn.table_exists("tidemark_migrations") || conn.rows("tidemark_migrations").is_empty());
+            assert!(!conn.table_exists("waterline_migrations") || conn.rows("waterline_migrations").is_empty());
             return;
         }
         let error = result.unwrap_err();
         assert!(matches!(&error, Error::MigrationFailed { migration, rolled_back: true, .. } if migration.version == 2), "{error}");
         assert!(!conn.table_exists("streamers"), "001 survived the rollback of the whole run");
-        assert_eq!(conn.rows("tidemark_migrations").iter().map(|r| (r.version, r.status.as_str())).collect::<Vec<_>>(), [(2, "failed")]);
+        assert_eq!(conn.rows("waterline_migrations").iter().map(|r| (r.version, r.status.as_str())).collect::<Vec<_>>(), [(2, "failed")]);
         let report = broken(FIXED).runner().single_transaction(true).run_pending(&mut conn).unwrap();
         assert_eq!(report.migrations.iter().map(|r| r.version).collect::<Vec<_>>(), [1, 2, 3]);
-        assert!(conn.rows("tidemark_migrations").iter().all(|r| r.status == "applied"));
-        let outside = set(&[("001_a.sql", "-- tidemark:no-transaction\nCREATE TABLE a (id INTEGER);")]);
+        assert!(conn.rows("waterline_migrations").iter().all(|r| r.status == "applied"));
+        let outside = set(&[("001_a.sql", "-- waterline:no-transaction\nCREATE TABLE a (id INTEGER);")]);
         let fresh = common::TestDb::<Conn>::new().unwrap();
         let refused = outside.runner().single_transaction(true).run_pending(&mut fresh.connect()).unwrap_err();
         assert!(refused.to_string().contains("migration 001 `migrations/001_a.sql`: it runs outside a transaction"), "{refused}");
@@ -375,7 +375,7 @@ on_every_backend! {
         let mut conn = db.connect();
         let report = fixture("runtime/basic").runner().locking(false).run_pending(&mut conn).unwrap();
         assert_eq!(report.migrations.len(), 3);
-        assert_eq!(conn.rows("tidemark_migrations").len(), 3);
+        assert_eq!(conn.rows("waterline_migrations").len(), 3);
     }
 
     fn migrating_inside_an_open_transaction_is_refused(db) {
@@ -412,12 +412,12 @@ on_every_backend! {
         applied.sort();
         assert_eq!(applied, [1, 2, 3], "every migration applied exactly once");
         let mut conn = db.connect();
-        let rows = conn.rows("tidemark_migrations");
+        let rows = conn.rows("waterline_migrations");
         assert!(rows.iter().all(|r| r.status == "applied") && rows.len() == 3);
     }
 
     fn two_processes_migrate_one_database_and_each_migration_runs_once(db) {
-        if let Ok(url) = std::env::var("TIDEMARK_CHILD_URL") {
+        if let Ok(url) = std::env::var("WATERLINE_CHILD_URL") {
             // The child's part: migrate, and print what it applied.
             let mut conn = Conn::establish(&url).unwrap();
             let report = fixture("runtime/basic").runner().lock_timeout(Duration::from_secs(120)).run_pending(&mut conn).unwrap();
@@ -429,7 +429,7 @@ on_every_backend! {
             .map(|_| {
                 std::process::Command::new(std::env::current_exe().unwrap())
                     .args(["--exact", &test, "--nocapture", "--test-threads=1"])
-                    .env("TIDEMARK_CHILD_URL", &db.url)
+                    .env("WATERLINE_CHILD_URL", &db.url)
                     .stdout(std::process::Stdio::piped())
                     .spawn()
                     .unwrap()
@@ -505,7 +505,7 @@ mod postgres_only {
         let indexes = conn.count("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM pg_indexes WHERE indexname IN ('streams_streamer_id', 'streams_title')");
         assert_eq!(indexes, 2);
         assert!(conn
-            .rows("tidemark_migrations")
+            .rows("waterline_migrations")
             .iter()
             .all(|r| r.status == "applied"));
     }

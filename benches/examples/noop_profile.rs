@@ -1,8 +1,8 @@
-//! tidemark's no-op start-up against the bare-SELECT floor, many times over, each on a new
+//! waterline's no-op start-up against the bare-SELECT floor, many times over, each on a new
 //! connection and interleaved, for a profiler or a quick comparison:
 //!
 //! ```sh
-//! cargo build --release -p tidemark-bench --example noop_profile
+//! cargo build --release -p waterline-bench --example noop_profile
 //! target/release/examples/noop_profile postgres 1000 500
 //! perf record -g target/release/examples/noop_profile postgres 1000 500
 //! ```
@@ -12,11 +12,11 @@
 
 use std::time::Duration;
 
-use tidemark_bench::database::{Backend, Database, Servers};
-use tidemark_bench::floors;
-use tidemark_bench::stats::{median, ms, paired};
-use tidemark_bench::tools::{self, Tool};
-use tidemark_bench::workload::Workload;
+use waterline_bench::database::{Backend, Database, Servers};
+use waterline_bench::floors;
+use waterline_bench::stats::{median, ms, paired};
+use waterline_bench::tools::{self, Tool};
+use waterline_bench::workload::Workload;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -31,17 +31,17 @@ fn main() {
     let database = Database::fresh(backend, &Servers::from_env(), "profile");
     // One transaction for all is quickest to set up, where the backend has it.
     let setup = match backend {
-        Backend::Mysql => Tool::Tidemark,
-        Backend::Postgres | Backend::Sqlite => Tool::TidemarkTogether,
+        Backend::Mysql => Tool::Waterline,
+        Backend::Postgres | Backend::Sqlite => Tool::WaterlineTogether,
     };
     tools::run(setup, backend, &database.url, &workload);
     let other = std::env::var("NOOP_SQL").ok();
-    let (mut tidemark, mut floor, mut alternative) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut waterline, mut floor, mut alternative) = (Vec::new(), Vec::new(), Vec::new());
     for round in 0..rounds {
         for turn in 0..3 {
             match (round + turn) % 3 {
-                0 => tidemark.push(tools::run(
-                    Tool::Tidemark,
+                0 => waterline.push(tools::run(
+                    Tool::Waterline,
                     backend,
                     &database.url,
                     &workload,
@@ -66,7 +66,7 @@ fn main() {
         "{} with {size} applied, {rounds} rounds, a new connection each:",
         backend.label()
     );
-    show("tidemark no-op", &tidemark);
+    show("waterline no-op", &waterline);
     println!("floor: median {} ms", ms(median(&floor)));
     if !alternative.is_empty() {
         show("NOOP_SQL", &alternative);

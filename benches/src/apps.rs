@@ -37,12 +37,12 @@ pub struct AppFigures {
     pub start_up: Vec<Duration>,
 }
 
-/// Builds tidemark's, diesel_migrations' and refinery's apps (in that order) under
+/// Builds waterline's, diesel_migrations' and refinery's apps (in that order) under
 /// `target/bench-apps`, then times their rebuilds and, `runs` times each, interleaved, their
 /// whole-process no-op start-ups against PostgreSQL.
 pub fn measure(workspace: &Path, servers: &Servers, runs: usize) -> Vec<AppFigures> {
     let root = workspace.join("target/bench-apps");
-    let apps: Vec<App> = [Tool::Tidemark, Tool::Diesel, Tool::Refinery]
+    let apps: Vec<App> = [Tool::Waterline, Tool::Diesel, Tool::Refinery]
         .iter()
         .map(|tool| App::build(*tool, &root, workspace, SIZE))
         .collect();
@@ -84,8 +84,8 @@ pub fn measure(workspace: &Path, servers: &Servers, runs: usize) -> Vec<AppFigur
     figures
 }
 
-const TIDEMARK_MAIN: &str = r#"use diesel::Connection;
-static MIGRATIONS: tidemark::Migrations = tidemark::embed_migrations!();
+const WATERLINE_MAIN: &str = r#"use diesel::Connection;
+static MIGRATIONS: waterline::Migrations = waterline::embed_migrations!();
 fn main() {
     let mut conn = diesel::PgConnection::establish(&std::env::var("DATABASE_URL").unwrap()).unwrap();
     println!("{}", MIGRATIONS.run_pending(&mut conn).unwrap().migrations.len());
@@ -114,7 +114,7 @@ impl App {
     /// Writes the app's crate under `root` and builds it once.
     fn build(tool: Tool, root: &Path, workspace: &Path, size: usize) -> App {
         let name = match tool {
-            Tool::Tidemark | Tool::TidemarkTogether => "tidemark",
+            Tool::Waterline | Tool::WaterlineTogether => "waterline",
             Tool::Diesel => "diesel",
             Tool::Refinery => "refinery",
         };
@@ -124,11 +124,11 @@ impl App {
         fs::create_dir_all(dir.join("migrations")).unwrap();
         let runtime = workspace.join("runtime");
         let (dependencies, main) = match tool {
-            Tool::Tidemark | Tool::TidemarkTogether => {
-                workload::write_tidemark(&dir.join("migrations"), size);
+            Tool::Waterline | Tool::WaterlineTogether => {
+                workload::write_waterline(&dir.join("migrations"), size);
                 (
-                    format!("tidemark = {{ path = {runtime:?}, features = [\"postgres\"] }}\ndiesel = {{ version = \"2.3\", default-features = false, features = [\"postgres\"] }}"),
-                    TIDEMARK_MAIN,
+                    format!("waterline = {{ path = {runtime:?}, features = [\"postgres\"] }}\ndiesel = {{ version = \"2.3\", default-features = false, features = [\"postgres\"] }}"),
+                    WATERLINE_MAIN,
                 )
             }
             Tool::Diesel => {

@@ -44,18 +44,18 @@ pub struct Servers {
 }
 
 impl Servers {
-    /// `TIDEMARK_BENCH_POSTGRES_URL` and `TIDEMARK_BENCH_MYSQL_URL`, or the local servers'
+    /// `WATERLINE_BENCH_POSTGRES_URL` and `WATERLINE_BENCH_MYSQL_URL`, or the local servers'
     /// `test` databases.
     pub fn from_env() -> Servers {
         let url =
             |name: &str, default: &str| std::env::var(name).unwrap_or_else(|_| default.into());
         Servers {
             postgres: url(
-                "TIDEMARK_BENCH_POSTGRES_URL",
+                "WATERLINE_BENCH_POSTGRES_URL",
                 "postgres://postgres@127.0.0.1:5432/test",
             ),
             mysql: url(
-                "TIDEMARK_BENCH_MYSQL_URL",
+                "WATERLINE_BENCH_MYSQL_URL",
                 "mysql://root@127.0.0.1:3306/test",
             ),
         }
@@ -77,7 +77,7 @@ impl Database {
     pub fn fresh(backend: Backend, servers: &Servers, label: &str) -> Database {
         static COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let name = format!(
-            "tidemark_bench_{label}_{}_{}",
+            "waterline_bench_{label}_{}_{}",
             std::process::id(),
             COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         );

@@ -18,9 +18,9 @@ struct Row {
     checksum: String,
 }
 
-/// The floor of a no-op start-up: one SELECT of tidemark's tracking table, the versions and
+/// The floor of a no-op start-up: one SELECT of waterline's tracking table, the versions and
 /// checksums of all rows.
-pub const SELECT: &str = "SELECT version, checksum FROM tidemark_migrations";
+pub const SELECT: &str = "SELECT version, checksum FROM waterline_migrations";
 
 /// `sql` (returning `version` and `checksum`) on a new connection to `url`; the query alone
 /// is timed.

@@ -1,4 +1,4 @@
-//! The parts of tidemark's benchmarks: generated workloads, fresh databases, each tool's
+//! The parts of waterline's benchmarks: generated workloads, fresh databases, each tool's
 //! start-up call, the floors, a round-trip counting proxy, minimal apps, and statistics. The
 //! harness is `src/main.rs`; `examples/noop_profile.rs` reuses them for profiling.
 

@@ -1,9 +1,9 @@
-//! Benchmarks of tidemark against diesel_migrations and refinery on identical generated
+//! Benchmarks of waterline against diesel_migrations and refinery on identical generated
 //! workloads, interleaved in one run, with medians and ratios against each peer and against
 //! the floors (a bare SELECT of the tracking table; the SQL run by `psql` or `sqlite3`).
 //!
-//! `cargo run --release -p tidemark-bench -- --help` lists the options. PostgreSQL and MariaDB
-//! come from `TIDEMARK_BENCH_POSTGRES_URL` and `TIDEMARK_BENCH_MYSQL_URL` (default: the local
+//! `cargo run --release -p waterline-bench -- --help` lists the options. PostgreSQL and MariaDB
+//! come from `WATERLINE_BENCH_POSTGRES_URL` and `WATERLINE_BENCH_MYSQL_URL` (default: the local
 //! servers' `test` databases). The results are printed as Markdown and written to
 //! `target/bench-results.md`.
 
@@ -12,13 +12,13 @@ use std::path::Path;
 use std::time::Duration;
 
 use clap::Parser;
-use tidemark_bench::apps::{self, AppFigures};
-use tidemark_bench::database::{Backend, Servers};
-use tidemark_bench::measure::{self, Figures};
-use tidemark_bench::stats::{median, ms, paired, ratio};
-use tidemark_bench::tools::Tool;
+use waterline_bench::apps::{self, AppFigures};
+use waterline_bench::database::{Backend, Servers};
+use waterline_bench::measure::{self, Figures};
+use waterline_bench::stats::{median, ms, paired, ratio};
+use waterline_bench::tools::Tool;
 
-/// Measures tidemark, diesel_migrations and refinery on the same generated migrations.
+/// Measures waterline, diesel_migrations and refinery on the same generated migrations.
 #[derive(Parser)]
 struct Options {
     /// Runs at 1,000 migrations; smaller workloads get three times as many.
@@ -110,33 +110,33 @@ fn table(figures: &Figures) -> String {
     out
 }
 
-/// tidemark's ratios against the floors and each peer: medians of ratios paired within a run.
+/// waterline's ratios against the floors and each peer: medians of ratios paired within a run.
 fn ratios(figures: &Figures) -> String {
-    let tidemark = figures
-        .of(Tool::Tidemark)
-        .expect("tidemark is always measured");
+    let waterline = figures
+        .of(Tool::Waterline)
+        .expect("waterline is always measured");
     let mut parts = vec![format!(
         "no-op start-up {} the SELECT floor",
-        paired(&tidemark.noop, &figures.select)
+        paired(&waterline.noop, &figures.select)
     )];
     for peer in [Tool::Diesel, Tool::Refinery] {
         if let Some(peer) = figures.of(peer) {
             parts.push(format!(
                 "vs {}: no-op {}, apply {}",
                 peer.tool.label(),
-                paired(&tidemark.noop, &peer.noop),
-                paired(&tidemark.apply, &peer.apply)
+                paired(&waterline.noop, &peer.noop),
+                paired(&waterline.apply, &peer.apply)
             ));
         }
     }
     if !figures.cli_each.is_empty() {
         parts.push(format!(
             "apply vs the transaction-per-migration floor: {}",
-            paired(&tidemark.apply, &figures.cli_each)
+            paired(&waterline.apply, &figures.cli_each)
         ));
     }
     if let (Some(together), false) = (
-        figures.of(Tool::TidemarkTogether),
+        figures.of(Tool::WaterlineTogether),
         figures.cli_together.is_empty(),
     ) {
         parts.push(format!(
@@ -150,7 +150,7 @@ fn ratios(figures: &Figures) -> String {
     )
 }
 
-/// The minimal apps' table and ratios; tidemark's app first, then diesel_migrations', then
+/// The minimal apps' table and ratios; waterline's app first, then diesel_migrations', then
 /// refinery's.
 fn apps_table(apps: &[AppFigures]) -> String {
     let mut out = format!(
@@ -169,11 +169,11 @@ fn apps_table(apps: &[AppFigures]) -> String {
             ms(median(&app.start_up))
         );
     }
-    let tidemark = &apps[0];
+    let waterline = &apps[0];
     let versus = |peer: &AppFigures| {
-        let rebuild = ratio(median(&tidemark.rebuild), median(&peer.rebuild));
-        let size = tidemark.stripped_bytes as f64 / peer.stripped_bytes as f64;
-        let start_up: Duration = median(&tidemark.start_up);
+        let rebuild = ratio(median(&waterline.rebuild), median(&peer.rebuild));
+        let size = waterline.stripped_bytes as f64 / peer.stripped_bytes as f64;
+        let start_up: Duration = median(&waterline.start_up);
         let start_up = ratio(start_up, median(&peer.start_up));
         format!(
             "vs {}: rebuild {rebuild}, binary {size:.2}x, process start-up {start_up}",

@@ -19,7 +19,7 @@ pub struct Figures {
     pub size: usize,
     /// Each tool's samples, in [`Tool::on`] order.
     pub tools: Vec<ToolFigures>,
-    /// The bare SELECT of the tracking table, each taken right after a tidemark no-op.
+    /// The bare SELECT of the tracking table, each taken right after a waterline no-op.
     pub select: Vec<Duration>,
     /// The round trips of that SELECT (`None` on SQLite).
     pub select_trips: Option<usize>,
@@ -100,7 +100,7 @@ pub fn measure(backend: Backend, size: usize, runs: usize, servers: &Servers) ->
 }
 
 /// One run of the tool at `index`: apply, one untimed no-op, then the timed no-ops (each
-/// followed, for tidemark, by the SELECT floor on the same database).
+/// followed, for waterline, by the SELECT floor on the same database).
 fn run_tool(figures: &mut Figures, index: usize, servers: &Servers, workload: &Workload) {
     let backend = figures.backend;
     let tool = figures.tools[index].tool;
@@ -111,7 +111,7 @@ fn run_tool(figures: &mut Figures, index: usize, servers: &Servers, workload: &W
     for _ in 0..NO_OP_SAMPLES {
         let noop = tools::run(tool, backend, &database.url, workload);
         figures.tools[index].noop.push(noop);
-        if tool == Tool::Tidemark {
+        if tool == Tool::Waterline {
             let select = floors::select(backend, &database.url, floors::SELECT);
             figures.select.push(select);
         }
@@ -127,7 +127,7 @@ fn protocol(backend: Backend) -> Option<proxy::Protocol> {
     }
 }
 
-/// Round trips per tool, and of the SELECT floor on the database tidemark just migrated,
+/// Round trips per tool, and of the SELECT floor on the database waterline just migrated,
 /// counted by a proxy that reads the wire protocol; not counted on SQLite, which is
 /// in-process.
 fn count_round_trips(figures: &mut Figures, servers: &Servers, workload: &Workload) {
@@ -143,7 +143,7 @@ fn count_round_trips(figures: &mut Figures, servers: &Servers, workload: &Worklo
             apply: Some(proxied.count(|url| tools::run(tool, backend, url, workload))),
             noop: Some(proxied.count(|url| tools::run(tool, backend, url, workload))),
         };
-        if tool == Tool::Tidemark {
+        if tool == Tool::Waterline {
             let select = proxied.count(|url| floors::select(backend, url, floors::SELECT));
             figures.select_trips = Some(select);
         }

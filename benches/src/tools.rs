@@ -11,10 +11,10 @@ use crate::workload::Workload;
 /// A tool measured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Tool {
-    /// tidemark, a transaction per migration (the default).
-    Tidemark,
-    /// tidemark with `single_transaction(true)`.
-    TidemarkTogether,
+    /// waterline, a transaction per migration (the default).
+    Waterline,
+    /// waterline with `single_transaction(true)`.
+    WaterlineTogether,
     /// diesel_migrations.
     Diesel,
     /// refinery.
@@ -25,8 +25,8 @@ impl Tool {
     /// How the tool is named in the results.
     pub fn label(self) -> &'static str {
         match self {
-            Tool::Tidemark => "tidemark",
-            Tool::TidemarkTogether => "tidemark, one transaction",
+            Tool::Waterline => "waterline",
+            Tool::WaterlineTogether => "waterline, one transaction",
             Tool::Diesel => "diesel_migrations",
             Tool::Refinery => "refinery",
         }
@@ -35,10 +35,10 @@ impl Tool {
     /// The tools that run on `backend` (the peers support SQLite and PostgreSQL here).
     pub fn on(backend: Backend) -> &'static [Tool] {
         match backend {
-            Backend::Mysql => &[Tool::Tidemark],
+            Backend::Mysql => &[Tool::Waterline],
             _ => &[
-                Tool::Tidemark,
-                Tool::TidemarkTogether,
+                Tool::Waterline,
+                Tool::WaterlineTogether,
                 Tool::Diesel,
                 Tool::Refinery,
             ],
@@ -64,17 +64,17 @@ pub fn run(tool: Tool, backend: Backend, url: &str, workload: &Workload) -> Dura
         (Tool::Diesel, Backend::Postgres) => {
             diesel_run(&mut diesel::PgConnection::establish(url).unwrap(), workload)
         }
-        (_, Backend::Sqlite) => tidemark_run(
+        (_, Backend::Sqlite) => waterline_run(
             tool,
             &mut diesel::SqliteConnection::establish(url).unwrap(),
             workload,
         ),
-        (_, Backend::Postgres) => tidemark_run(
+        (_, Backend::Postgres) => waterline_run(
             tool,
             &mut diesel::PgConnection::establish(url).unwrap(),
             workload,
         ),
-        (Tool::Tidemark | Tool::TidemarkTogether, Backend::Mysql) => tidemark_run(
+        (Tool::Waterline | Tool::WaterlineTogether, Backend::Mysql) => waterline_run(
             tool,
             &mut diesel::MysqlConnection::establish(url).unwrap(),
             workload,
@@ -101,16 +101,16 @@ fn refinery_run<C: refinery::Migrate>(workload: &Workload, conn: &mut C) {
     refinery::Runner::new(&migrations).run(conn).unwrap();
 }
 
-fn tidemark_run<C: tidemark::MigrationConnection>(
+fn waterline_run<C: waterline::MigrationConnection>(
     tool: Tool,
     conn: &mut C,
     workload: &Workload,
 ) -> Duration {
-    let migrations = workload.tidemark();
+    let migrations = workload.waterline();
     timed(|| {
         let runner = migrations
             .runner()
-            .single_transaction(tool == Tool::TidemarkTogether);
+            .single_transaction(tool == Tool::WaterlineTogether);
         drop(runner.run_pending(conn).unwrap())
     })
 }

@@ -16,9 +16,9 @@ pub fn sql(index: usize) -> String {
 /// One workload, loaded for each tool the way its embedding macro leaves it in memory.
 pub struct Workload {
     pub size: usize,
-    /// tidemark's embedded data, built as its macro builds it; each run makes a fresh
+    /// waterline's embedded data, built as its macro builds it; each run makes a fresh
     /// `Migrations` over it, as a new process would.
-    pub tidemark: &'static [tidemark::__private::EmbeddedMigration],
+    pub waterline: &'static [waterline::__private::EmbeddedMigration],
     /// diesel_migrations' embedded data; `EmbeddedMigrations::new` over it is what its
     /// macro's `const` gives.
     pub diesel: &'static [diesel_migrations::EmbeddedMigration],
@@ -31,15 +31,15 @@ impl Workload {
     pub fn new(size: usize) -> Workload {
         Workload {
             size,
-            tidemark: tidemark_set(size),
+            waterline: waterline_set(size),
             diesel: diesel_set(size),
             refinery: refinery_set(size),
         }
     }
 
     /// A fresh set over the embedded data: what a process starts with.
-    pub fn tidemark(&self) -> tidemark::Migrations {
-        tidemark::Migrations::from_static(self.tidemark, "migrations", None)
+    pub fn waterline(&self) -> waterline::Migrations {
+        waterline::Migrations::from_static(self.waterline, "migrations", None)
     }
 
     /// All the SQL in one text, for the floors.
@@ -49,7 +49,7 @@ impl Workload {
 }
 
 /// `0001_create_bench_0001.sql`, ...
-pub fn write_tidemark(dir: &Path, size: usize) {
+pub fn write_waterline(dir: &Path, size: usize) {
     for index in 1..=size {
         fs::write(
             dir.join(format!("{index:04}_create_bench_{index:04}.sql")),
@@ -86,14 +86,14 @@ fn refinery_set(size: usize) -> Vec<(String, String)> {
         .collect()
 }
 
-/// tidemark's embedded data, built as its macro builds it (static data).
-fn tidemark_set(size: usize) -> &'static [tidemark::__private::EmbeddedMigration] {
-    use tidemark::__private::EmbeddedMigration;
+/// waterline's embedded data, built as its macro builds it (static data).
+fn waterline_set(size: usize) -> &'static [waterline::__private::EmbeddedMigration] {
+    use waterline::__private::EmbeddedMigration;
     let migrations: Vec<EmbeddedMigration> = (1..=size)
         .map(|index| {
             let path = format!("migrations/{index:04}_create_bench_{index:04}.sql");
             let sql = sql(index);
-            let checksum = *tidemark::Checksum::of(&sql).as_bytes();
+            let checksum = *waterline::Checksum::of(&sql).as_bytes();
             let path_len = path.len() as u32;
             let path_and_text = Box::leak(format!("{path}\n{sql}").into_boxed_str());
             EmbeddedMigration::file(index as u64, path_and_text, path_len, checksum)

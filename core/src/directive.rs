@@ -1,12 +1,12 @@
-//! `-- tidemark:` directives: SQL comments at the top of a script, before its first statement.
+//! `-- waterline:` directives: SQL comments at the top of a script, before its first statement.
 //!
-//! - `-- tidemark:no-transaction` runs the script outside a transaction;
-//! - `-- tidemark:allow(<lint>, ...)` silences lints for the script.
+//! - `-- waterline:no-transaction` runs the script outside a transaction;
+//! - `-- waterline:allow(<lint>, ...)` silences lints for the script.
 
 use crate::model::Directives;
 use crate::sql_text::{self, LineComment};
 
-const PREFIX: &str = "tidemark:";
+const PREFIX: &str = "waterline:";
 const NO_TRANSACTION: &str = "no-transaction";
 const ALLOW: &str = "allow";
 
@@ -15,7 +15,7 @@ const ALLOW: &str = "allow";
 pub struct DirectiveError {
     /// The 1-based line of the directive.
     pub line: usize,
-    /// The directive as written, e.g. `-- tidemark:no-transactions`.
+    /// The directive as written, e.g. `-- waterline:no-transactions`.
     pub written: String,
     /// What is wrong.
     pub fault: DirectiveFault,
@@ -24,7 +24,7 @@ pub struct DirectiveError {
 /// The ways a directive can be wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum DirectiveFault {
-    /// Not a directive tidemark knows; carries the closest known one.
+    /// Not a directive waterline knows; carries the closest known one.
     Unknown { suggestion: Option<&'static str> },
     /// `allow(...)` without lint names in kebab-case.
     BadAllow,
@@ -64,7 +64,7 @@ enum Parsed {
     Allow(Vec<String>),
 }
 
-/// The text after `tidemark:` when a comment is a directive.
+/// The text after `waterline:` when a comment is a directive.
 fn directive_body(comment: &str) -> Option<&str> {
     comment.trim_start().strip_prefix(PREFIX).map(str::trim)
 }
@@ -111,8 +111,8 @@ fn closest_directive(keyword: &str) -> Option<&'static str> {
         .filter(|(distance, _)| *distance <= 3)
         .min()
         .map(|(_, known)| match known {
-            ALLOW => "-- tidemark:allow(<lint>)",
-            _ => "-- tidemark:no-transaction",
+            ALLOW => "-- waterline:allow(<lint>)",
+            _ => "-- waterline:no-transaction",
         })
 }
 
@@ -156,8 +156,8 @@ mod tests {
     #[test]
     fn reads_no_transaction_and_allows() {
         let sql =
-            "-- header\n-- tidemark:no-transaction\n--tidemark:allow(drop-table, drop-column)\n\
-                   -- tidemark:allow( add-not-null )\nCREATE INDEX CONCURRENTLY i ON t (c);";
+            "-- header\n-- waterline:no-transaction\n--waterline:allow(drop-table, drop-column)\n\
+                   -- waterline:allow( add-not-null )\nCREATE INDEX CONCURRENTLY i ON t (c);";
         let directives = parse(sql).unwrap();
         assert!(directives.no_transaction());
         assert_eq!(
@@ -168,7 +168,7 @@ mod tests {
 
     #[test]
     fn plain_scripts_have_no_directives() {
-        let directives = parse("-- tidemark is great\nSELECT 1;").unwrap();
+        let directives = parse("-- waterline is great\nSELECT 1;").unwrap();
         assert!(!directives.no_transaction());
         assert_eq!(directives.allowed_lints().count(), 0);
     }
@@ -176,25 +176,25 @@ mod tests {
     #[test]
     fn unknown_directive_suggests_the_closest() {
         assert_eq!(
-            faults("-- tidemark:no-transactions\nSELECT 1;"),
+            faults("-- waterline:no-transactions\nSELECT 1;"),
             [(
                 1,
                 DirectiveFault::Unknown {
-                    suggestion: Some("-- tidemark:no-transaction")
+                    suggestion: Some("-- waterline:no-transaction")
                 }
             )]
         );
         assert_eq!(
-            faults("-- tidemark:alow(x)\nSELECT 1;"),
+            faults("-- waterline:alow(x)\nSELECT 1;"),
             [(
                 1,
                 DirectiveFault::Unknown {
-                    suggestion: Some("-- tidemark:allow(<lint>)")
+                    suggestion: Some("-- waterline:allow(<lint>)")
                 }
             )]
         );
         assert_eq!(
-            faults("-- tidemark:run-twice\nSELECT 1;"),
+            faults("-- waterline:run-twice\nSELECT 1;"),
             [(1, DirectiveFault::Unknown { suggestion: None })]
         );
     }
@@ -202,9 +202,9 @@ mod tests {
     #[test]
     fn bad_allow_lists() {
         for sql in [
-            "-- tidemark:allow()",
-            "-- tidemark:allow(Drop_Table)",
-            "-- tidemark:allow(a,)",
+            "-- waterline:allow()",
+            "-- waterline:allow(Drop_Table)",
+            "-- waterline:allow(a,)",
         ] {
             assert_eq!(faults(sql), [(1, DirectiveFault::BadAllow)], "{sql}");
         }
@@ -212,13 +212,13 @@ mod tests {
 
     #[test]
     fn directive_after_first_statement_is_misplaced() {
-        let sql = "SELECT 1;\n  -- tidemark:no-transaction\nSELECT 2;";
+        let sql = "SELECT 1;\n  -- waterline:no-transaction\nSELECT 2;";
         assert_eq!(faults(sql), [(2, DirectiveFault::Misplaced)]);
     }
 
     #[test]
     fn directives_inside_block_comments_are_not_read() {
-        let directives = parse("/* -- tidemark:no-transaction */\nSELECT 1;").unwrap();
+        let directives = parse("/* -- waterline:no-transaction */\nSELECT 1;").unwrap();
         assert!(!directives.no_transaction());
     }
 }

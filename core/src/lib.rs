@@ -1,8 +1,8 @@
-//! The rules of a tidemark migrations folder, shared by the `embed_migrations!` macro and the
-//! `tidemark` runtime: names and versions, directives, the checksum contract and the data
+//! The rules of a waterline migrations folder, shared by the `embed_migrations!` macro and the
+//! `waterline` runtime: names and versions, directives, the checksum contract and the data
 //! model of a migration set. Plain Rust: no database, no proc-macro.
 //!
-//! Most users want the `tidemark` crate, which re-exports what they need from here.
+//! Most users want the `waterline` crate, which re-exports what they need from here.
 
 pub mod checksum;
 pub mod directive;

@@ -43,7 +43,7 @@ impl fmt::Display for Backend {
     }
 }
 
-/// The `-- tidemark:` directives at the top of one script.
+/// The `-- waterline:` directives at the top of one script.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Directives {
     no_transaction: bool,
@@ -68,12 +68,12 @@ impl Directives {
         }
     }
 
-    /// Whether the script asked to run outside a transaction (`-- tidemark:no-transaction`).
+    /// Whether the script asked to run outside a transaction (`-- waterline:no-transaction`).
     pub fn no_transaction(&self) -> bool {
         self.no_transaction
     }
 
-    /// The lints silenced with `-- tidemark:allow(<lint>)`.
+    /// The lints silenced with `-- waterline:allow(<lint>)`.
     pub fn allowed_lints(&self) -> impl Iterator<Item = &str> {
         self.allowed_lints.iter().map(|lint| lint.as_ref())
     }

@@ -184,7 +184,7 @@ pub enum Problem {
     )]
     UnknownFile { file: String, fix: String },
 
-    /// A `-- tidemark:` directive tidemark does not know.
+    /// A `-- waterline:` directive waterline does not know.
     #[error(
         "unknown directive `{written}` in `{file}` line {line}; {}",
         directive_fix(suggestion)
@@ -196,10 +196,10 @@ pub enum Problem {
         suggestion: Option<&'static str>,
     },
 
-    /// `-- tidemark:allow(...)` without valid lint names.
+    /// `-- waterline:allow(...)` without valid lint names.
     #[error(
         "invalid directive `{written}` in `{file}` line {line}: allow takes lint names in \
-         kebab-case, as in `-- tidemark:allow(drop-table)`"
+         kebab-case, as in `-- waterline:allow(drop-table)`"
     )]
     BadAllow {
         file: String,
@@ -207,7 +207,7 @@ pub enum Problem {
         written: String,
     },
 
-    /// `-- tidemark:allow(...)` naming a lint that does not exist.
+    /// `-- waterline:allow(...)` naming a lint that does not exist.
     #[error(
         "unknown lint `{name}` in `{file}`; {}",
         suggestion.map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| format!("the lints are {}", crate::lint::RULES.iter().map(|r| format!("`{}`", r.name)).collect::<Vec<_>>().join(", ")))
@@ -287,7 +287,7 @@ fn describe_fault(fault: &NameFault) -> String {
 fn directive_fix(suggestion: &Option<&'static str>) -> String {
     match suggestion {
         Some(known) => format!("did you mean `{known}`?"),
-        None => "the directives are `-- tidemark:no-transaction` and `-- tidemark:allow(<lint>)`"
+        None => "the directives are `-- waterline:no-transaction` and `-- waterline:allow(<lint>)`"
             .to_owned(),
     }
 }

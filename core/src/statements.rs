@@ -62,7 +62,7 @@ mod tests {
 
     #[test]
     fn splits_at_top_level_semicolons() {
-        let sql = "-- tidemark:no-transaction\nCREATE INDEX CONCURRENTLY a ON t (x);\n\nCREATE INDEX CONCURRENTLY b ON t (y);\n";
+        let sql = "-- waterline:no-transaction\nCREATE INDEX CONCURRENTLY a ON t (x);\n\nCREATE INDEX CONCURRENTLY b ON t (y);\n";
         assert_eq!(
             texts(sql),
             [

@@ -5,7 +5,7 @@
 use std::fs;
 use std::path::Path;
 
-use tidemark_core::read_folder;
+use waterline_core::read_folder;
 
 type Case = (&'static str, Vec<(String, Vec<u8>)>);
 
@@ -108,19 +108,19 @@ fn corpus() -> Vec<Case> {
         ),
         (
             "unknown directive",
-            files(&[("001_a.sql", b"-- tidemark:no-transactions\nSELECT 1;")]),
+            files(&[("001_a.sql", b"-- waterline:no-transactions\nSELECT 1;")]),
         ),
         (
             "directive after a statement",
-            files(&[("001_a.sql", b"SELECT 1;\n-- tidemark:no-transaction")]),
+            files(&[("001_a.sql", b"SELECT 1;\n-- waterline:no-transaction")]),
         ),
         (
             "malformed allow",
-            files(&[("001_a.sql", b"-- tidemark:allow(Drop Table)\nSELECT 1;")]),
+            files(&[("001_a.sql", b"-- waterline:allow(Drop Table)\nSELECT 1;")]),
         ),
         (
             "allow of an unknown lint",
-            files(&[("001_a.sql", b"-- tidemark:allow(drop-tables)\nSELECT 1;")]),
+            files(&[("001_a.sql", b"-- waterline:allow(drop-tables)\nSELECT 1;")]),
         ),
         (
             "empty down",
@@ -187,7 +187,7 @@ fn missing_folders_and_files_for_folders_are_refused() {
 fn a_huge_script_is_refused_before_it_is_read() {
     let dir = tempfile::tempdir().unwrap();
     let file = fs::File::create(dir.path().join("001_huge.sql")).unwrap();
-    file.set_len(tidemark_core::folder::MAX_SCRIPT_BYTES + 1)
+    file.set_len(waterline_core::folder::MAX_SCRIPT_BYTES + 1)
         .unwrap();
     let problems = read_folder(dir.path(), "migrations").unwrap_err();
     assert_eq!(

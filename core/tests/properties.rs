@@ -2,11 +2,11 @@
 //! makes a parser panic.
 
 use proptest::prelude::*;
-use tidemark_core::{checksum, directive, name, read_folder, sql_text, Checksum};
+use waterline_core::{checksum, directive, name, read_folder, sql_text, Checksum};
 
-/// `default` cases, times `TIDEMARK_FUZZ_SCALE` when set (a longer hunt than CI's).
+/// `default` cases, times `WATERLINE_FUZZ_SCALE` when set (a longer hunt than CI's).
 fn cases(default: u32) -> u32 {
-    let scale = std::env::var("TIDEMARK_FUZZ_SCALE")
+    let scale = std::env::var("WATERLINE_FUZZ_SCALE")
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(1);
@@ -54,7 +54,7 @@ proptest! {
     #[test]
     fn directive_lines_are_found_anywhere_in_a_preamble(comments in prop::collection::vec("[ a-z]{0,10}", 0..4)) {
         let mut sql: String = comments.iter().map(|c| format!("-- {c}\n")).collect();
-        sql.push_str("-- tidemark:no-transaction\nSELECT 1;\n");
+        sql.push_str("-- waterline:no-transaction\nSELECT 1;\n");
         prop_assert!(directive::parse(&sql).unwrap().no_transaction());
     }
 
@@ -156,12 +156,12 @@ fn lint_text(sql: &str) {
     )
     .unwrap();
     if let Ok(migrations) = read_folder(dir.path(), "migrations") {
-        let report = tidemark_core::lint::lint(&migrations);
+        let report = waterline_core::lint::lint(&migrations);
         // A build's quicker check (error rules only, unparsed when no word could trigger one)
         // fails exactly when the full lint does.
         for strict in [false, true] {
             let in_full: Vec<_> = report.failing(strict).cloned().collect();
-            assert_eq!(tidemark_core::lint::failing(&migrations, strict), in_full);
+            assert_eq!(waterline_core::lint::failing(&migrations, strict), in_full);
         }
     }
 }
@@ -171,7 +171,7 @@ proptest! {
 
     #[test]
     fn splitting_any_text_never_panics_and_stays_in_bounds(sql in any::<String>()) {
-        if let Some(ranges) = tidemark_core::statements::split(&sql) {
+        if let Some(ranges) = waterline_core::statements::split(&sql) {
             for range in ranges {
                 prop_assert!(range.start <= range.end && range.end <= sql.len());
                 prop_assert!(sql.is_char_boundary(range.start) && sql.is_char_boundary(range.end));
@@ -181,7 +181,7 @@ proptest! {
 
     #[test]
     fn splitting_sql_like_text_never_panics(sql in sql_like()) {
-        let _ = tidemark_core::statements::split(&sql);
+        let _ = waterline_core::statements::split(&sql);
     }
 }
 

@@ -1,4 +1,4 @@
-//! Reads the folder with `tidemark_core` and turns it into static data, or into one compile
+//! Reads the folder with `waterline_core` and turns it into static data, or into one compile
 //! error per problem.
 
 use std::path::{Path, PathBuf};
@@ -7,7 +7,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::parse::{Parse, ParseStream};
 use syn::LitStr;
-use tidemark_core::{Direction, Directives, Migration, Problem, Script};
+use waterline_core::{Direction, Directives, Migration, Problem, Script};
 
 /// The default folder, relative to `CARGO_MANIFEST_DIR`.
 const DEFAULT_FOLDER: &str = "migrations";
@@ -69,16 +69,16 @@ pub fn expand(input: Input) -> syn::Result<TokenStream> {
     };
     let manifest_dir = manifest_dir(span)?;
     let folder = manifest_dir.join(&label);
-    let migrations = match tidemark_core::read_folder(&folder, &label) {
+    let migrations = match waterline_core::read_folder(&folder, &label) {
         Ok(migrations) => migrations,
         Err(problems) => return Ok(compile_errors(problems, span)),
     };
-    let failing: Vec<Problem> = tidemark_core::lint::failing(&migrations, input.strict)
+    let failing: Vec<Problem> = waterline_core::lint::failing(&migrations, input.strict)
         .into_iter()
         .map(|finding| Problem::Lint { finding })
         .collect();
     if !failing.is_empty() {
-        return Ok(compile_errors(tidemark_core::Problems(failing), span));
+        return Ok(compile_errors(waterline_core::Problems(failing), span));
     }
     let mut emitter = Emitter {
         manifest_dir: &manifest_dir,
@@ -99,8 +99,8 @@ pub fn expand(input: Input) -> syn::Result<TokenStream> {
     // built by `const fn` calls is allowed in a `static`.
     Ok(quote! {{
         #(#items)*
-        const MIGRATIONS: &[::tidemark::__private::EmbeddedMigration] = &[#(#entries),*];
-        ::tidemark::__private::Migrations::from_static(
+        const MIGRATIONS: &[::waterline::__private::EmbeddedMigration] = &[#(#entries),*];
+        ::waterline::__private::Migrations::from_static(
             MIGRATIONS,
             #label,
             if cfg!(debug_assertions) { ::core::option::Option::Some(#source) } else { ::core::option::Option::None },
@@ -123,7 +123,7 @@ fn manifest_dir(span: Span) -> syn::Result<PathBuf> {
 }
 
 /// One error per problem, combined and emitted inside a block so rustc shows exactly them.
-fn compile_errors(problems: tidemark_core::Problems, span: Span) -> TokenStream {
+fn compile_errors(problems: waterline_core::Problems, span: Span) -> TokenStream {
     let errors = problems
         .into_iter()
         .map(|problem| syn::Error::new(span, problem).into_compile_error());
@@ -147,7 +147,7 @@ impl Emitter<'_> {
             let absolute = self.absolute(script);
             let checksum = proc_macro2::Literal::byte_string(script.checksum().as_bytes());
             return quote! {
-                ::tidemark::__private::EmbeddedMigration::file(
+                ::waterline::__private::EmbeddedMigration::file(
                     #version,
                     ::core::concat!(#path, "\n", ::core::include_str!(#absolute)),
                     #path_len,
@@ -161,11 +161,11 @@ impl Emitter<'_> {
         let down = self.direction(migration.down());
         let name = format_ident!("MIGRATION_{}", self.items.len());
         self.items.push(quote! {
-            const #name: &::tidemark::__private::Migration = &::tidemark::__private::Migration::from_static(
+            const #name: &::waterline::__private::Migration = &::waterline::__private::Migration::from_static(
                 #version, #id, #name_start, #up, #down,
             );
         });
-        quote!(::tidemark::__private::EmbeddedMigration::full(#name))
+        quote!(::waterline::__private::EmbeddedMigration::full(#name))
     }
 
     /// The absolute path of `script`, for `include_str!`.
@@ -189,24 +189,24 @@ impl Emitter<'_> {
             .iter()
             .map(|variant| {
                 let backend = match variant.backend() {
-                    tidemark_core::Backend::Postgres => quote!(Postgres),
-                    tidemark_core::Backend::Mysql => quote!(Mysql),
-                    tidemark_core::Backend::Sqlite => quote!(Sqlite),
+                    waterline_core::Backend::Postgres => quote!(Postgres),
+                    waterline_core::Backend::Mysql => quote!(Mysql),
+                    waterline_core::Backend::Sqlite => quote!(Sqlite),
                 };
                 let script = self.script(variant.script());
-                quote!(::tidemark::__private::Variant::new(::tidemark::__private::Backend::#backend, #script))
+                quote!(::waterline::__private::Variant::new(::waterline::__private::Backend::#backend, #script))
             })
             .collect();
         if variants.is_empty() {
             // An empty slice is promoted as it is; only slices built by `const fn` calls need
             // a `const` of their own. Most migrations have no variants: fewer items to check.
-            return quote!(::tidemark::__private::Direction::from_static(#default, &[]));
+            return quote!(::waterline::__private::Direction::from_static(#default, &[]));
         }
         let name = format_ident!("VARIANTS_{}", self.items.len());
         self.items.push(quote! {
-            const #name: &[::tidemark::__private::Variant] = &[#(#variants),*];
+            const #name: &[::waterline::__private::Variant] = &[#(#variants),*];
         });
-        quote!(::tidemark::__private::Direction::from_static(#default, #name))
+        quote!(::waterline::__private::Direction::from_static(#default, #name))
     }
 
     /// A script as static data; `include_str!` of its absolute path makes an edit rebuild
@@ -224,12 +224,12 @@ impl Emitter<'_> {
             .iter()
             .map(|(start, end)| quote!((#start, #end)));
         quote! {
-            ::tidemark::__private::Script::from_static(
+            ::waterline::__private::Script::from_static(
                 #shown,
                 ::core::include_str!(#absolute),
                 *#checksum,
                 #no_transaction,
-                &[#(::tidemark::__private::Cow::Borrowed(#allowed)),*],
+                &[#(::waterline::__private::Cow::Borrowed(#allowed)),*],
                 &[#(#statements),*],
             )
         }
@@ -239,7 +239,7 @@ impl Emitter<'_> {
 /// The script of a migration that is one `.sql` file with no down script, no variants and no
 /// directives: what [`EmbeddedMigration::file`] holds.
 ///
-/// [`EmbeddedMigration::file`]: tidemark_core::EmbeddedMigration::file
+/// [`EmbeddedMigration::file`]: waterline_core::EmbeddedMigration::file
 fn plain_file(migration: &Migration) -> Option<&Script> {
     let up = migration.up();
     let script = up.default_script()?;

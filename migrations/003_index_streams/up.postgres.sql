@@ -1,4 +1,4 @@
--- tidemark:no-transaction
+-- waterline:no-transaction
 -- Built CONCURRENTLY so recording never stops on a large table: outside a transaction, one
 -- statement at a time.
 CREATE INDEX CONCURRENTLY streams_streamer_id ON streams (streamer_id);

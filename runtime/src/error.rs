@@ -52,7 +52,7 @@ pub enum Error {
     /// The tracking table's name is not a plain identifier.
     #[error(
         "invalid tracking table name `{name}`: {reason}; use letters, digits and `_`, \
-         optionally after a schema and `.`, as in `tidemark_migrations` or `ops.migrations`"
+         optionally after a schema and `.`, as in `waterline_migrations` or `ops.migrations`"
     )]
     InvalidTableName { name: String, reason: &'static str },
 
@@ -79,7 +79,7 @@ pub enum Error {
     /// The tracking table was made by a newer release.
     #[error(
         "tracking table `{table}` has layout {found}, newer than the {supported} this release of \
-         tidemark knows; upgrade tidemark"
+         waterline knows; upgrade waterline"
     )]
     UnsupportedLayout {
         table: String,

@@ -1,9 +1,9 @@
-//! tidemark embeds a folder of SQL migrations into your binary at compile time and applies
+//! waterline embeds a folder of SQL migrations into your binary at compile time and applies
 //! them through diesel at start-up, with every applied migration recorded and
 //! checksum-verified.
 //!
 //! ```
-//! static MIGRATIONS: tidemark::Migrations = tidemark::embed_migrations!("../migrations");
+//! static MIGRATIONS: waterline::Migrations = waterline::embed_migrations!("../migrations");
 //!
 //! for migration in MIGRATIONS.iter() {
 //!     println!("{} {}", migration.version_text(), migration.name());
@@ -43,18 +43,18 @@ pub use runner::{
     DEFAULT_TABLE,
 };
 pub use stale::StaleEmbed;
-pub use tidemark_core::{
+pub use waterline_core::{
     Backend, Checksum, Direction, Directives, Migration, Problem, Problems, Script, Variant,
     ALGORITHM,
 };
-pub use tidemark_macros::embed_migrations;
+pub use waterline_macros::embed_migrations;
 
 /// What `embed_migrations!` expands to. Not public API.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::Migrations;
     pub use std::borrow::Cow;
-    pub use tidemark_core::{
+    pub use waterline_core::{
         Backend, Checksum, Direction, Directives, EmbeddedMigration, Migration, Script, Variant,
     };
 }

@@ -4,14 +4,14 @@ use std::borrow::Cow;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use tidemark_core::{EmbeddedMigration, Migration};
+use waterline_core::{EmbeddedMigration, Migration};
 
 use crate::stale::StaleEmbed;
 
 /// The migrations embedded by [`embed_migrations!`](crate::embed_migrations), sorted by version.
 ///
 /// Made to live in a `static`:
-/// `static MIGRATIONS: tidemark::Migrations = tidemark::embed_migrations!();`
+/// `static MIGRATIONS: waterline::Migrations = waterline::embed_migrations!();`
 #[derive(Debug)]
 pub struct Migrations {
     /// The compact static data the macro emitted; empty for a set read at run time.
@@ -47,8 +47,8 @@ impl Migrations {
     pub fn from_folder(
         dir: impl AsRef<Path>,
         label: &str,
-    ) -> Result<Migrations, tidemark_core::Problems> {
-        let migrations = tidemark_core::read_folder(dir.as_ref(), label)?;
+    ) -> Result<Migrations, waterline_core::Problems> {
+        let migrations = waterline_core::read_folder(dir.as_ref(), label)?;
         Ok(Migrations {
             embedded: &[],
             migrations: OnceLock::from(migrations),
@@ -86,8 +86,8 @@ impl Migrations {
     #[cfg(feature = "runner")]
     pub(crate) fn up_checksums(
         &self,
-        backend: tidemark_core::Backend,
-    ) -> impl Iterator<Item = (u64, Option<tidemark_core::Checksum>)> + '_ {
+        backend: waterline_core::Backend,
+    ) -> impl Iterator<Item = (u64, Option<waterline_core::Checksum>)> + '_ {
         let (embedded, built): (&[EmbeddedMigration], &[Migration]) = match self.migrations.get() {
             Some(built) => (&[], built),
             None => (self.embedded, &[]),
@@ -141,7 +141,7 @@ impl Migrations {
 
     #[cfg(debug_assertions)]
     fn compare_with(&self, dir: &Path) -> Result<(), StaleEmbed> {
-        let on_disk = tidemark_core::read_folder(dir, &self.folder);
+        let on_disk = waterline_core::read_folder(dir, &self.folder);
         StaleEmbed::compare(&self.folder, self.as_slice(), on_disk).map_or(Ok(()), Err)
     }
 }
@@ -157,7 +157,7 @@ impl<'a> IntoIterator for &'a Migrations {
 
 #[cfg(all(test, feature = "runner"))]
 mod tests {
-    use tidemark_core::{Backend, Checksum, Direction, Script};
+    use waterline_core::{Backend, Checksum, Direction, Script};
 
     use super::*;
 

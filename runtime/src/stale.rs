@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use tidemark_core::{Migration, Problems};
+use waterline_core::{Migration, Problems};
 
 /// The embedded migrations differ from the folder on disk: the build missed a change.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -93,7 +93,7 @@ fn differences(embedded: &[Migration], on_disk: &[Migration]) -> Vec<Difference>
 /// runtime without the `folder` feature reads folders without the SQL tokenizer, so statement
 /// ranges are not compared.)
 #[cfg_attr(not(debug_assertions), allow(dead_code))]
-fn files(migration: &Migration) -> Vec<(&str, tidemark_core::Checksum)> {
+fn files(migration: &Migration) -> Vec<(&str, waterline_core::Checksum)> {
     [migration.up(), migration.down()]
         .into_iter()
         .flat_map(|direction| {
@@ -139,7 +139,7 @@ mod tests {
         for (file, sql) in files {
             std::fs::write(dir.path().join(file), sql).unwrap();
         }
-        tidemark_core::read_folder(dir.path(), "migrations").unwrap()
+        waterline_core::read_folder(dir.path(), "migrations").unwrap()
     }
 
     #[test]
@@ -170,7 +170,7 @@ mod tests {
     #[test]
     fn a_folder_that_now_breaks_the_rules_is_stale() {
         let embedded = folder(&[("001_a.sql", "SELECT 1;")]);
-        let problems = Problems(vec![tidemark_core::Problem::Empty {
+        let problems = Problems(vec![waterline_core::Problem::Empty {
             file: "migrations/002_b.sql".into(),
         }]);
         let stale = StaleEmbed::compare("migrations", &embedded, Err(problems)).unwrap();

@@ -1,7 +1,7 @@
 //! Databases for the backend tests: each test gets its own database (PostgreSQL, MariaDB) or
 //! file (SQLite), dropped when the test ends, so tests run in parallel and re-run cleanly.
-//! PostgreSQL and MariaDB come from `TIDEMARK_TEST_POSTGRES_URL` and
-//! `TIDEMARK_TEST_MYSQL_URL`; when one is unset its tests say loudly that they skipped.
+//! PostgreSQL and MariaDB come from `WATERLINE_TEST_POSTGRES_URL` and
+//! `WATERLINE_TEST_MYSQL_URL`; when one is unset its tests say loudly that they skipped.
 
 #![allow(dead_code)]
 
@@ -14,12 +14,12 @@ use diesel::{QueryableByName, RunQueryDsl};
 
 /// A connection the tests can query, for each backend.
 pub trait TestConnection:
-    Connection + LoadConnection + tidemark::MigrationConnection + Inspect + Send + Sized + 'static
+    Connection + LoadConnection + waterline::MigrationConnection + Inspect + Send + Sized + 'static
 {
     /// The environment variable with the server's URL; `None` for SQLite.
     const URL_VARIABLE: Option<&'static str>;
     /// The backend.
-    const BACKEND: tidemark::Backend;
+    const BACKEND: waterline::Backend;
     /// Creates database `name` through a connection to the server's URL.
     fn create_database(server_url: &str, name: &str);
     /// Drops database `name`.
@@ -28,10 +28,10 @@ pub trait TestConnection:
 
 #[cfg(feature = "postgres")]
 impl TestConnection for diesel::PgConnection {
-    const URL_VARIABLE: Option<&'static str> = Some("TIDEMARK_TEST_POSTGRES_URL");
-    const BACKEND: tidemark::Backend = tidemark::Backend::Postgres;
+    const URL_VARIABLE: Option<&'static str> = Some("WATERLINE_TEST_POSTGRES_URL");
+    const BACKEND: waterline::Backend = waterline::Backend::Postgres;
     fn create_database(server_url: &str, name: &str) {
-        let mut admin = Self::establish(server_url).expect("connect to TIDEMARK_TEST_POSTGRES_URL");
+        let mut admin = Self::establish(server_url).expect("connect to WATERLINE_TEST_POSTGRES_URL");
         admin
             .batch_execute(&format!("CREATE DATABASE \"{name}\""))
             .unwrap();
@@ -46,10 +46,10 @@ impl TestConnection for diesel::PgConnection {
 
 #[cfg(feature = "mysql")]
 impl TestConnection for diesel::MysqlConnection {
-    const URL_VARIABLE: Option<&'static str> = Some("TIDEMARK_TEST_MYSQL_URL");
-    const BACKEND: tidemark::Backend = tidemark::Backend::Mysql;
+    const URL_VARIABLE: Option<&'static str> = Some("WATERLINE_TEST_MYSQL_URL");
+    const BACKEND: waterline::Backend = waterline::Backend::Mysql;
     fn create_database(server_url: &str, name: &str) {
-        let mut admin = Self::establish(server_url).expect("connect to TIDEMARK_TEST_MYSQL_URL");
+        let mut admin = Self::establish(server_url).expect("connect to WATERLINE_TEST_MYSQL_URL");
         admin
             .batch_execute(&format!("CREATE DATABASE `{name}`"))
             .unwrap();
@@ -64,7 +64,7 @@ impl TestConnection for diesel::MysqlConnection {
 #[cfg(feature = "sqlite")]
 impl TestConnection for diesel::SqliteConnection {
     const URL_VARIABLE: Option<&'static str> = None;
-    const BACKEND: tidemark::Backend = tidemark::Backend::Sqlite;
+    const BACKEND: waterline::Backend = waterline::Backend::Sqlite;
     fn create_database(_: &str, _: &str) {}
     fn drop_database(_: &str, _: &str) {}
 }
@@ -86,7 +86,7 @@ impl<C: TestConnection> TestDb<C> {
     /// A fresh database, or `None` (after saying so loudly) when the server's URL is unset.
     pub fn new() -> Option<TestDb<C>> {
         let name = format!(
-            "tidemark_test_{}_{}_{}",
+            "waterline_test_{}_{}_{}",
             std::process::id(),
             COUNTER.fetch_add(1, Ordering::Relaxed),
             std::time::SystemTime::now()
@@ -193,7 +193,7 @@ pub trait Inspect {
     fn index_exists(&mut self, index: &str) -> bool;
     /// Whether `table` has `column`.
     fn column_exists(&mut self, table: &str, column: &str) -> bool;
-    /// Whether tidemark's migration lock of the default table is free, seen from this
+    /// Whether waterline's migration lock of the default table is free, seen from this
     /// connection (PostgreSQL: no advisory lock held in this database; MySQL: `IS_FREE_LOCK`
     /// of the documented name; SQLite: an exclusive transaction can start at once).
     fn lock_is_free(&mut self) -> bool;
@@ -263,7 +263,7 @@ inspect_for!(
     "`{}`",
     "SELECT CAST(COUNT(*) AS SIGNED) AS n FROM information_schema.STATISTICS WHERE TABLE_SCHEMA = DATABASE() AND INDEX_NAME = '{}'",
     "SELECT CAST(COUNT(*) AS SIGNED) AS n FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = '{}' AND COLUMN_NAME = '{}'",
-    "SELECT CAST(IS_FREE_LOCK(CONCAT('tidemark:', LEFT(SHA2(CONCAT(DATABASE(), '.', 'tidemark_migrations'), 256), 40))) AS SIGNED) AS n"
+    "SELECT CAST(IS_FREE_LOCK(CONCAT('waterline:', LEFT(SHA2(CONCAT(DATABASE(), '.', 'waterline_migrations'), 256), 40))) AS SIGNED) AS n"
 );
 inspect_for!(
     "sqlite",
@@ -278,28 +278,28 @@ inspect_for!(
 /// The 64-bit integer type of `CAST(... AS ...)` on this backend.
 pub fn int64<C: TestConnection>() -> &'static str {
     match C::BACKEND {
-        tidemark::Backend::Mysql => "SIGNED",
+        waterline::Backend::Mysql => "SIGNED",
         _ => "BIGINT",
     }
 }
 
 /// A migration set read from a temporary folder holding `files`.
-pub fn set(files: &[(&str, &str)]) -> tidemark::Migrations {
+pub fn set(files: &[(&str, &str)]) -> waterline::Migrations {
     let dir = tempfile::tempdir().unwrap();
     for (path, sql) in files {
         let path = dir.path().join(path);
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(path, sql).unwrap();
     }
-    tidemark::Migrations::from_folder(dir.path(), "migrations").unwrap()
+    waterline::Migrations::from_folder(dir.path(), "migrations").unwrap()
 }
 
 /// A migration set embedded from `tests/fixtures/<folder>`, read at run time.
-pub fn fixture(folder: &str) -> tidemark::Migrations {
+pub fn fixture(folder: &str) -> waterline::Migrations {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fixtures")
         .join(folder);
-    tidemark::Migrations::from_folder(dir, &format!("tests/fixtures/{folder}")).unwrap()
+    waterline::Migrations::from_folder(dir, &format!("tests/fixtures/{folder}")).unwrap()
 }
 
 /// Defines each test once per compiled-in backend: `mod sqlite`, `mod postgres`, `mod mysql`,

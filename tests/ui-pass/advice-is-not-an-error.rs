@@ -1,5 +1,5 @@
 // Advice does not fail a build unless lint = strict.
-static MIGRATIONS: tidemark::Migrations = tidemark::embed_migrations!("tests/fixtures/lint-strict");
+static MIGRATIONS: waterline::Migrations = waterline::embed_migrations!("tests/fixtures/lint-strict");
 
 fn main() {
     assert_eq!(MIGRATIONS.len(), 2);

@@ -1,5 +1,5 @@
 // The rule is allowed by the file, so the build passes.
-static MIGRATIONS: tidemark::Migrations = tidemark::embed_migrations!("tests/fixtures/lint-allowed");
+static MIGRATIONS: waterline::Migrations = waterline::embed_migrations!("tests/fixtures/lint-allowed");
 
 fn main() {
     assert_eq!(MIGRATIONS.len(), 2);

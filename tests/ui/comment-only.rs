@@ -1,3 +1,3 @@
-static MIGRATIONS: tidemark::Migrations = tidemark::embed_migrations!("tests/fixtures/comment-only");
+static MIGRATIONS: waterline::Migrations = waterline::embed_migrations!("tests/fixtures/comment-only");
 
 fn main() {}

@@ -1,3 +1,3 @@
-static MIGRATIONS: tidemark::Migrations = tidemark::embed_migrations!("migrations", "more");
+static MIGRATIONS: waterline::Migrations = waterline::embed_migrations!("migrations", "more");
 
 fn main() {}

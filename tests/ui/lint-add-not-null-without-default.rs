@@ -1,3 +1,3 @@
-static MIGRATIONS: tidemark::Migrations = tidemark::embed_migrations!("tests/fixtures/lint-add-not-null-without-default");
+static MIGRATIONS: waterline::Migrations = waterline::embed_migrations!("tests/fixtures/lint-add-not-null-without-default");
 
 fn main() {}

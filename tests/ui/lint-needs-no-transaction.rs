@@ -1,3 +1,3 @@
-static MIGRATIONS: tidemark::Migrations = tidemark::embed_migrations!("tests/fixtures/lint-needs-no-transaction");
+static MIGRATIONS: waterline::Migrations = waterline::embed_migrations!("tests/fixtures/lint-needs-no-transaction");
 
 fn main() {}

@@ -1,3 +1,3 @@
-static MIGRATIONS: tidemark::Migrations = tidemark::embed_migrations!("tests/fixtures/name-starts-with-digit");
+static MIGRATIONS: waterline::Migrations = waterline::embed_migrations!("tests/fixtures/name-starts-with-digit");
 
 fn main() {}

@@ -1,3 +1,3 @@
-static MIGRATIONS: tidemark::Migrations = tidemark::embed_migrations!("tests/fixtures/non-ascii-name");
+static MIGRATIONS: waterline::Migrations = waterline::embed_migrations!("tests/fixtures/non-ascii-name");
 
 fn main() {}

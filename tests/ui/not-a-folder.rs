@@ -1,3 +1,3 @@
-static MIGRATIONS: tidemark::Migrations = tidemark::embed_migrations!("Cargo.toml");
+static MIGRATIONS: waterline::Migrations = waterline::embed_migrations!("Cargo.toml");
 
 fn main() {}

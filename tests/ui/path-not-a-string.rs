@@ -1,3 +1,3 @@
-static MIGRATIONS: tidemark::Migrations = tidemark::embed_migrations!(migrations);
+static MIGRATIONS: waterline::Migrations = waterline::embed_migrations!(migrations);
 
 fn main() {}

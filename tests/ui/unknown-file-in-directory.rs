@@ -1,3 +1,3 @@
-static MIGRATIONS: tidemark::Migrations = tidemark::embed_migrations!("tests/fixtures/unknown-file-in-directory");
+static MIGRATIONS: waterline::Migrations = waterline::embed_migrations!("tests/fixtures/unknown-file-in-directory");
 
 fn main() {}

@@ -270,7 +270,7 @@ fn read_script(
     }
 }
 
-/// `-- tidemark:allow(...)` names that are not lint rules, with the closest rule.
+/// `-- waterline:allow(...)` names that are not lint rules, with the closest rule.
 fn unknown_lints<'a>(
     shown: &'a str,
     directives: &'a Directives,

@@ -47,7 +47,7 @@ fn reads_files_and_directories_in_version_order() {
         ("001_create_streamers.sql", SQL),
         (
             "010_backfill.sql",
-            b"-- tidemark:no-transaction\nUPDATE t SET id = 1;",
+            b"-- waterline:no-transaction\nUPDATE t SET id = 1;",
         ),
     ]);
     let migrations = read_folder(dir.path(), "migrations").unwrap();
@@ -312,19 +312,19 @@ fn uppercase_extension() {
 #[test]
 fn unknown_misplaced_and_bad_directives() {
     assert_eq!(
-        message(&[("001_init.sql", b"-- tidemark:no-transactions\nSELECT 1;")]),
-        "unknown directive `-- tidemark:no-transactions` in `migrations/001_init.sql` line 1; did you mean \
-         `-- tidemark:no-transaction`?"
+        message(&[("001_init.sql", b"-- waterline:no-transactions\nSELECT 1;")]),
+        "unknown directive `-- waterline:no-transactions` in `migrations/001_init.sql` line 1; did you mean \
+         `-- waterline:no-transaction`?"
     );
     assert_eq!(
-        message(&[("001_init.sql", b"SELECT 1;\n-- tidemark:no-transaction\n")]),
-        "directive `-- tidemark:no-transaction` in `migrations/001_init.sql` line 2 comes after the first \
+        message(&[("001_init.sql", b"SELECT 1;\n-- waterline:no-transaction\n")]),
+        "directive `-- waterline:no-transaction` in `migrations/001_init.sql` line 2 comes after the first \
          statement, where it has no effect; move it to the top of the file"
     );
     assert_eq!(
-        message(&[("001_init.sql", b"-- tidemark:allow(Drop Table)\nSELECT 1;")]),
-        "invalid directive `-- tidemark:allow(Drop Table)` in `migrations/001_init.sql` line 1: allow takes \
-         lint names in kebab-case, as in `-- tidemark:allow(drop-table)`"
+        message(&[("001_init.sql", b"-- waterline:allow(Drop Table)\nSELECT 1;")]),
+        "invalid directive `-- waterline:allow(Drop Table)` in `migrations/001_init.sql` line 1: allow takes \
+         lint names in kebab-case, as in `-- waterline:allow(drop-table)`"
     );
 }
 

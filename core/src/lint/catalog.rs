@@ -1,5 +1,5 @@
 //! The rules: each one's name, severity, why it matters and the fix. Known without a parser,
-//! so `-- tidemark:allow(<rule>)` is checked even where the lints do not run.
+//! so `-- waterline:allow(<rule>)` is checked even where the lints do not run.
 
 use super::{Rule, Severity};
 
@@ -8,9 +8,9 @@ pub const NEEDS_NO_TRANSACTION: Rule = Rule {
     name: "needs-no-transaction",
     severity: Severity::Error,
     why:
-        "it cannot run inside a transaction, and tidemark runs this file in one, so the migration \
+        "it cannot run inside a transaction, and waterline runs this file in one, so the migration \
           always fails",
-    fix: "add `-- tidemark:no-transaction` at the top of the file",
+    fix: "add `-- waterline:no-transaction` at the top of the file",
 };
 
 /// A statement that cannot run inside a transaction, still in one in a no-transaction file.
@@ -37,10 +37,10 @@ pub const ADD_NOT_NULL_WITHOUT_DEFAULT: Rule = Rule {
 pub const TRANSACTION_CONTROL: Rule = Rule {
     name: "transaction-control",
     severity: Severity::Error,
-    why: "tidemark already runs this file in a transaction with its tracking row; ending it here \
+    why: "waterline already runs this file in a transaction with its tracking row; ending it here \
           commits the migration without its record, or records it without its changes",
     fix:
-        "remove the statement, or add `-- tidemark:no-transaction` to manage transactions yourself",
+        "remove the statement, or add `-- waterline:no-transaction` to manage transactions yourself",
 };
 
 /// `DROP TABLE` in a forward migration.
@@ -81,7 +81,7 @@ pub const INDEX_WITHOUT_CONCURRENTLY: Rule = Rule {
     name: "index-without-concurrently",
     severity: Severity::Advice,
     why: "on PostgreSQL, CREATE INDEX blocks every write to the table until the index is built",
-    fix: "use CREATE INDEX CONCURRENTLY, in a file with `-- tidemark:no-transaction`",
+    fix: "use CREATE INDEX CONCURRENTLY, in a file with `-- waterline:no-transaction`",
 };
 
 /// A foreign key added to an existing PostgreSQL table without `NOT VALID`.

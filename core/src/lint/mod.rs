@@ -3,7 +3,7 @@
 //! Each script is split into statements with sqlparser's tokenizer and each statement parsed
 //! with the dialect of the backends that run it. A statement the parser cannot read is never
 //! an error: it is recorded as unchecked. Error rules fail the build unless the file allows
-//! them with `-- tidemark:allow(<rule>)`; advice rules are shown by `migrate lint` and fail
+//! them with `-- waterline:allow(<rule>)`; advice rules are shown by `migrate lint` and fail
 //! the build only in strict mode.
 //!
 //! Checking needs the `sql` feature (sqlparser); the rule catalogue does not.
@@ -33,7 +33,7 @@ pub enum Severity {
     Error,
 }
 
-/// A lint rule: its name (used in `-- tidemark:allow(...)`), why it matters and the fix.
+/// A lint rule: its name (used in `-- waterline:allow(...)`), why it matters and the fix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rule {
     /// The kebab-case name.
@@ -98,7 +98,7 @@ impl fmt::Display for Finding {
         let Rule { name, why, fix, .. } = self.rule;
         write!(
             f,
-            "`{}` line {}: {} [{name}]: {why}; {fix}, or allow it with `-- tidemark:allow({name})` at the \
+            "`{}` line {}: {} [{name}]: {why}; {fix}, or allow it with `-- waterline:allow({name})` at the \
              top of the file",
             self.file, self.line, self.what
         )

@@ -61,15 +61,15 @@ fn concurrently_in_a_transaction_is_an_error_with_its_line() {
     assert_eq!(
         message,
         "`migrations/002_index.sql` line 3: `CREATE INDEX CONCURRENTLY` in a file that runs in a transaction \
-         [needs-no-transaction]: it cannot run inside a transaction, and tidemark runs this file in one, so the \
-         migration always fails; add `-- tidemark:no-transaction` at the top of the file, or allow it with \
-         `-- tidemark:allow(needs-no-transaction)` at the top of the file"
+         [needs-no-transaction]: it cannot run inside a transaction, and waterline runs this file in one, so the \
+         migration always fails; add `-- waterline:no-transaction` at the top of the file, or allow it with \
+         `-- waterline:allow(needs-no-transaction)` at the top of the file"
     );
 }
 
 #[test]
 fn concurrently_with_no_transaction_is_quiet() {
-    let files = [STREAMS, ("002_index.sql", "-- tidemark:no-transaction\nCREATE INDEX CONCURRENTLY a ON streams (title);\nCREATE INDEX CONCURRENTLY b ON streams (id);")];
+    let files = [STREAMS, ("002_index.sql", "-- waterline:no-transaction\nCREATE INDEX CONCURRENTLY a ON streams (title);\nCREATE INDEX CONCURRENTLY b ON streams (id);")];
     assert_eq!(rules(&files), Vec::<&str>::new());
 }
 
@@ -100,12 +100,12 @@ fn other_statements_that_refuse_transactions() {
 
 #[test]
 fn concurrently_between_begin_and_commit_of_a_no_transaction_file() {
-    let sql = "-- tidemark:no-transaction\nBEGIN;\nCREATE INDEX CONCURRENTLY a ON streams (title);\nCOMMIT;";
+    let sql = "-- waterline:no-transaction\nBEGIN;\nCREATE INDEX CONCURRENTLY a ON streams (title);\nCOMMIT;";
     assert_eq!(
         rules(&[STREAMS, ("002_x.sql", sql)]),
         ["implicit-transaction"]
     );
-    let quiet = "-- tidemark:no-transaction\nBEGIN;\nUPDATE streams SET title = '';\nCOMMIT;\nCREATE INDEX CONCURRENTLY a ON streams (title);";
+    let quiet = "-- waterline:no-transaction\nBEGIN;\nUPDATE streams SET title = '';\nCOMMIT;\nCREATE INDEX CONCURRENTLY a ON streams (title);";
     assert_eq!(rules(&[STREAMS, ("002_x.sql", quiet)]), Vec::<&str>::new());
 }
 
@@ -159,7 +159,7 @@ fn transaction_control_in_a_transactional_file() {
 
 #[test]
 fn allow_silences_a_rule_for_its_file() {
-    let sql = "-- tidemark:allow(add-not-null-without-default)\nALTER TABLE streams ADD COLUMN codec VARCHAR(10) NOT NULL;";
+    let sql = "-- waterline:allow(add-not-null-without-default)\nALTER TABLE streams ADD COLUMN codec VARCHAR(10) NOT NULL;";
     assert_eq!(rules(&[STREAMS, ("002_x.sql", sql)]), Vec::<&str>::new());
 }
 

@@ -80,7 +80,7 @@ impl DatabaseUrl {
         let missing = || {
             format!(
                 "the database URL `{shown}` is for {name}, but this binary was built without \
-                 tidemark's `{feature}` feature; enable it, or use another URL"
+                 waterline's `{feature}` feature; enable it, or use another URL"
             )
         };
         match self.kind {

@@ -4,7 +4,7 @@
 //! ```no_run
 //! use clap::{Parser, Subcommand};
 //!
-//! static MIGRATIONS: tidemark::Migrations = tidemark::embed_migrations!("../migrations");
+//! static MIGRATIONS: waterline::Migrations = waterline::embed_migrations!("../migrations");
 //!
 //! #[derive(Parser)]
 //! struct Cli {
@@ -17,7 +17,7 @@
 //!     /// Run the app.
 //!     Serve,
 //!     /// Inspect and apply database migrations.
-//!     Migrate(tidemark::cli::MigrateCommand),
+//!     Migrate(waterline::cli::MigrateCommand),
 //! }
 //!
 //! fn main() -> std::process::ExitCode {
@@ -435,11 +435,11 @@ fn lint(
         }
         None => migrations,
     };
-    let report = tidemark_core::lint::lint(set.as_slice());
+    let report = waterline_core::lint::lint(set.as_slice());
     for finding in &report.findings {
         match finding.rule.severity {
-            tidemark_core::lint::Severity::Error => output::error(&finding.to_string()),
-            tidemark_core::lint::Severity::Advice => output::advice(&finding.to_string()),
+            waterline_core::lint::Severity::Error => output::error(&finding.to_string()),
+            waterline_core::lint::Severity::Advice => output::advice(&finding.to_string()),
         }
     }
     if unchecked {

@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use tidemark_core::folder::{check_new_name, Kind};
-use tidemark_core::{name, read_folder, Problem};
+use waterline_core::folder::{check_new_name, Kind};
+use waterline_core::{name, read_folder, Problem};
 
 /// A file `new` writes, and its text.
 #[derive(Clone, Debug, PartialEq, Eq)]

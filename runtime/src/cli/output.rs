@@ -181,7 +181,7 @@ fn readable_time(rfc3339: &str) -> String {
     }
 }
 
-/// `10 migrations: 3 applied, 7 pending (tracking table tidemark_migrations)`.
+/// `10 migrations: 3 applied, 7 pending (tracking table waterline_migrations)`.
 pub fn summary_line(status: &Status) -> String {
     let states = [
         State::Applied,

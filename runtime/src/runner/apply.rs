@@ -7,7 +7,7 @@
 use std::time::{Instant, SystemTime};
 
 use diesel::result::QueryResult;
-use tidemark_core::{Backend, Migration, Script};
+use waterline_core::{Backend, Migration, Script};
 
 use super::assess::{embedded_checksum, migration_ref};
 use super::dialect::Dialect;
@@ -264,7 +264,7 @@ pub fn apply_together(
         .iter()
         .position(|script| !is_transactional(script, backend))
     {
-        let reason = "it runs outside a transaction (`-- tidemark:no-transaction`)".to_owned();
+        let reason = "it runs outside a transaction (`-- waterline:no-transaction`)".to_owned();
         return Err(Error::NotTogether {
             migration: Some(Box::new(migration_ref(migrations[index].0))),
             reason,

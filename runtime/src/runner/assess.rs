@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use tidemark_core::{Backend, Checksum, Migration, ALGORITHM};
+use waterline_core::{Backend, Checksum, Migration, ALGORITHM};
 
 use super::record::{Record, RecordStatus, State};
 use crate::error::{Drift, Error, MigrationRef};
@@ -297,7 +297,7 @@ mod tests {
         for (file, sql) in files {
             std::fs::write(dir.path().join(file), sql).unwrap();
         }
-        tidemark_core::read_folder(dir.path(), "migrations").unwrap()
+        waterline_core::read_folder(dir.path(), "migrations").unwrap()
     }
 
     fn record(migration: &Migration, status: RecordStatus, transactional: bool) -> Record {
@@ -322,7 +322,7 @@ mod tests {
             Backend::Sqlite,
             records,
             rules,
-            "tidemark_migrations",
+            "waterline_migrations",
         )
         .map(|pending| pending.iter().map(|m| m.version()).collect())
     }
@@ -369,7 +369,7 @@ mod tests {
             error.to_string(),
             format!(
                 "applied migration 001 `migrations/001_a.sql` changed since it was applied: \
-                 `tidemark_migrations` records checksum {}, the embedded file has {}; restore the \
+                 `waterline_migrations` records checksum {}, the embedded file has {}; restore the \
                  original file, or if the change is intended (a comment, say) accept it with \
                  `repair`",
                 "0".repeat(64),

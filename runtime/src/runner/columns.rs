@@ -2,7 +2,7 @@
 //! into what the check compares. It reads three text columns of every row; decoding each
 //! into a `String` cost more, at a thousand rows, than the query itself.
 
-use tidemark_core::{Checksum, ALGORITHM};
+use waterline_core::{Checksum, ALGORITHM};
 
 use super::record::RecordStatus;
 

@@ -1,7 +1,7 @@
-//! The SQL tidemark sends, per backend. Only validated identifiers and numbers are put into
+//! The SQL waterline sends, per backend. Only validated identifiers and numbers are put into
 //! the text; every other value is a bind parameter.
 
-use tidemark_core::Backend;
+use waterline_core::Backend;
 
 use super::table::TableName;
 use super::write::{Column, RowSql};
@@ -216,12 +216,12 @@ impl Dialect {
     }
 
     /// PostgreSQL: the number naming this table's lock, the same in every process: the first
-    /// eight bytes of the SHA-256 of `tidemark lock <table>`, as a signed big-endian integer.
+    /// eight bytes of the SHA-256 of `waterline lock <table>`, as a signed big-endian integer.
     /// The server hashes it (`sha256`, PostgreSQL 11 and later), so the runner carries no
     /// hash code of its own.
     fn lock_key(&self) -> String {
         format!(
-            "('x' || left(encode(sha256(convert_to('tidemark lock {}', 'UTF8')), 'hex'), 16))::bit(64)::bigint",
+            "('x' || left(encode(sha256(convert_to('waterline lock {}', 'UTF8')), 'hex'), 16))::bit(64)::bigint",
             self.display
         )
     }
@@ -229,7 +229,7 @@ impl Dialect {
     /// MySQL lock names are server-wide, so the database's name is part of it.
     fn mysql_lock_name(&self) -> String {
         format!(
-            "CONCAT('tidemark:', LEFT(SHA2(CONCAT(COALESCE(DATABASE(), ''), '.', '{}'), 256), 40))",
+            "CONCAT('waterline:', LEFT(SHA2(CONCAT(COALESCE(DATABASE(), ''), '.', '{}'), 256), 40))",
             self.display
         )
     }
@@ -305,7 +305,7 @@ mod tests {
     use super::*;
 
     fn dialect(backend: Backend) -> Dialect {
-        Dialect::new(backend, &TableName::parse("tidemark_migrations").unwrap())
+        Dialect::new(backend, &TableName::parse("waterline_migrations").unwrap())
     }
 
     #[test]
@@ -315,7 +315,7 @@ mod tests {
             .contains("DATE_FORMAT(started_at, '%Y-%m-%dT%H:%i:%s.%fZ') AS started_at"));
         assert!(dialect(Backend::Sqlite)
             .select_records()
-            .ends_with("FROM \"tidemark_migrations\" ORDER BY version"));
+            .ends_with("FROM \"waterline_migrations\" ORDER BY version"));
         assert_eq!(
             dialect(Backend::Mysql).timestamp_value("2026-11-22T00:28:07.123456Z"),
             "2026-11-22 00:28:07.123456"
@@ -327,12 +327,12 @@ mod tests {
         let other = Dialect::new(Backend::Postgres, &TableName::parse("app.other").unwrap());
         assert!(dialect(Backend::Postgres)
             .lock_key()
-            .contains("'tidemark lock tidemark_migrations'"));
-        assert!(other.lock_key().contains("'tidemark lock app.other'"));
+            .contains("'waterline lock waterline_migrations'"));
+        assert!(other.lock_key().contains("'waterline lock app.other'"));
         assert!(dialect(Backend::Mysql)
             .try_lock()
             .unwrap()
-            .contains("'.', 'tidemark_migrations'"));
+            .contains("'.', 'waterline_migrations'"));
         assert_eq!(dialect(Backend::Sqlite).try_lock(), None);
     }
 }

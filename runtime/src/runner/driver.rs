@@ -5,7 +5,7 @@
 
 use diesel::connection::{Connection, LoadConnection, TransactionManager};
 use diesel::result::QueryResult;
-use tidemark_core::Backend;
+use waterline_core::Backend;
 
 use super::columns::{Applied, CurrentAlgorithm, StoredChecksum};
 use super::record::{NewRecord, Record, State};
@@ -38,7 +38,7 @@ pub trait Driver {
     fn in_transaction(&mut self) -> bool;
 }
 
-/// A diesel connection tidemark can migrate. Implemented for every connection whose backend
+/// A diesel connection waterline can migrate. Implemented for every connection whose backend
 /// is compiled in (features `postgres`, `mysql`, `sqlite`); not meant to be implemented
 /// elsewhere.
 pub trait MigrationConnection {
@@ -47,7 +47,7 @@ pub trait MigrationConnection {
     fn with_driver<R>(&mut self, work: impl FnOnce(&mut dyn Driver) -> R) -> R;
 }
 
-/// A diesel backend tidemark supports.
+/// A diesel backend waterline supports.
 #[doc(hidden)]
 pub trait SupportedBackend: diesel::backend::Backend + Sized {
     /// Wraps a connection of this backend as a [`Driver`].

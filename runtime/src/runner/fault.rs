@@ -1,8 +1,8 @@
 //! Pause points for the fault tests, compiled into debug builds only: release builds have no
 //! trace of them.
 //!
-//! With `TIDEMARK_FAULT_PAUSE=<point>:<version>` in the environment, the runner stops at that
-//! point of that migration, writes `tidemark-fault: paused at <point> <version>` to standard
+//! With `WATERLINE_FAULT_PAUSE=<point>:<version>` in the environment, the runner stops at that
+//! point of that migration, writes `waterline-fault: paused at <point> <version>` to standard
 //! error, and waits for a line on standard input. A test then kills the process there, or cuts
 //! its database connection and lets it go on. `<version>` 0 matches every migration.
 
@@ -44,7 +44,7 @@ impl Point {
 #[cfg(debug_assertions)]
 pub fn pause(point: Point, version: u64) {
     use std::io::{BufRead, Write};
-    let Ok(wanted) = std::env::var("TIDEMARK_FAULT_PAUSE") else {
+    let Ok(wanted) = std::env::var("WATERLINE_FAULT_PAUSE") else {
         return;
     };
     let Some((name, at)) = wanted.split_once(':') else {
@@ -56,7 +56,7 @@ pub fn pause(point: Point, version: u64) {
         let mut stderr = std::io::stderr();
         let _ = writeln!(
             stderr,
-            "tidemark-fault: paused at {} {version}",
+            "waterline-fault: paused at {} {version}",
             point.name()
         );
         let _ = stderr.flush();

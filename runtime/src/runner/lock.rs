@@ -7,7 +7,7 @@
 
 use std::time::{Duration, Instant};
 
-use tidemark_core::Backend;
+use waterline_core::Backend;
 
 use super::dialect::Dialect;
 use super::driver::Driver;

@@ -36,13 +36,13 @@ pub fn apply_in_one_message(table: &str, script: &str, record: &NewRecord<'_>) -
         version = record.version,
         name = dollar_quoted(record.name),
         checksum = dollar_quoted(&record.checksum),
-        algorithm = dollar_quoted(tidemark_core::ALGORITHM),
+        algorithm = dollar_quoted(waterline_core::ALGORITHM),
         applied_by = dollar_quoted(record.applied_by),
         replace = replace.join(", "),
     )
 }
 
-/// `text` as a PostgreSQL dollar-quoted string, `$tidemark$...$tidemark$`, with a number in
+/// `text` as a PostgreSQL dollar-quoted string, `$waterline$...$waterline$`, with a number in
 /// the tag when needed so that the first occurrence of the closing tag is the end. The empty
 /// text is `''`, so that no two dollar signs ever stand together.
 fn dollar_quoted(text: &str) -> String {
@@ -51,8 +51,8 @@ fn dollar_quoted(text: &str) -> String {
     }
     (0..)
         .map(|n| match n {
-            0 => "$tidemark$".to_owned(),
-            n => format!("$tidemark{n}$"),
+            0 => "$waterline$".to_owned(),
+            n => format!("$waterline{n}$"),
         })
         .find_map(|tag| {
             let quoted = format!("{tag}{text}{tag}");
@@ -71,21 +71,21 @@ mod tests {
     fn a_dollar_quoted_text_ends_where_it_should() {
         assert_eq!(
             dollar_quoted("web-1 (pid 7)"),
-            "$tidemark$web-1 (pid 7)$tidemark$"
+            "$waterline$web-1 (pid 7)$waterline$"
         );
         assert_eq!(dollar_quoted(""), "''");
         assert_eq!(
-            dollar_quoted("a$tidemark$b"),
-            "$tidemark1$a$tidemark$b$tidemark1$"
+            dollar_quoted("a$waterline$b"),
+            "$waterline1$a$waterline$b$waterline1$"
         );
         // A text ending in part of the tag would let the closing tag start early.
         assert_eq!(
-            dollar_quoted("x$tidemark"),
-            "$tidemark1$x$tidemark$tidemark1$"
+            dollar_quoted("x$waterline"),
+            "$waterline1$x$waterline$waterline1$"
         );
         assert_eq!(
             dollar_quoted("it's \"quoted\" \\"),
-            "$tidemark$it's \"quoted\" \\$tidemark$"
+            "$waterline$it's \"quoted\" \\$waterline$"
         );
     }
 
@@ -109,8 +109,8 @@ mod tests {
             row.starts_with("INSERT INTO \"t\" (version, name, checksum,"),
             "{row}"
         );
-        assert!(row.contains("VALUES (24, $tidemark$add_codec$tidemark$, $tidemark$abab"));
-        assert!(row.contains("'running', statement_timestamp(), NULL, NULL, NULL, $tidemark$web-1 (pid 7)$tidemark$, 1)"));
+        assert!(row.contains("VALUES (24, $waterline$add_codec$waterline$, $waterline$abab"));
+        assert!(row.contains("'running', statement_timestamp(), NULL, NULL, NULL, $waterline$web-1 (pid 7)$waterline$, 1)"));
         assert!(row.ends_with("ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, checksum_algorithm = EXCLUDED.checksum_algorithm, status = EXCLUDED.status, started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at, execution_ms = EXCLUDED.execution_ms, error = EXCLUDED.error, applied_by = EXCLUDED.applied_by, transactional = EXCLUDED.transactional"));
         let (script, update) = rest.split_once("\n;\n").unwrap();
         assert_eq!(script, "CREATE TABLE codecs (id INT);");

@@ -20,7 +20,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tidemark_core::Migration;
+use waterline_core::Migration;
 
 pub(crate) use driver::Driver;
 pub use driver::{MigrationConnection, SupportedBackend};
@@ -42,7 +42,7 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 /// ```no_run
 /// # #[cfg(feature = "sqlite")] {
 /// # use diesel::Connection;
-/// static MIGRATIONS: tidemark::Migrations = tidemark::embed_migrations!("../migrations");
+/// static MIGRATIONS: waterline::Migrations = waterline::embed_migrations!("../migrations");
 ///
 /// let mut conn = diesel::SqliteConnection::establish("app.db").unwrap();
 /// let report = MIGRATIONS
@@ -145,7 +145,7 @@ impl Migrations {
 }
 
 impl<'m> Runner<'m> {
-    /// The tracking table (default `tidemark_migrations`); `schema.table` is accepted.
+    /// The tracking table (default `waterline_migrations`); `schema.table` is accepted.
     pub fn table(mut self, name: impl Into<String>) -> Self {
         self.table = name.into();
         self
@@ -292,7 +292,7 @@ impl<'m> Runner<'m> {
     }
 
     /// Records as applied every embedded migration that diesel_migrations recorded in
-    /// `__diesel_schema_migrations`, to move a database from diesel_migrations to tidemark.
+    /// `__diesel_schema_migrations`, to move a database from diesel_migrations to waterline.
     pub fn baseline_from_diesel<C: MigrationConnection>(
         &self,
         conn: &mut C,

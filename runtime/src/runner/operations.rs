@@ -2,7 +2,7 @@
 //! once, here, rather than again in the application's crate for its connection type: the
 //! public methods generic over the connection are one-line shims.
 
-use tidemark_core::Migration;
+use waterline_core::Migration;
 
 use super::apply::{self, Context};
 use super::assess::{self, migration_ref, record_ref};
@@ -223,7 +223,7 @@ impl<'m> Runner<'m> {
                     (RecordStatus::Applied, Some(migration)) => {
                         let embedded = backend_checksum(migration, ctx);
                         if record.checksum != embedded
-                            || record.checksum_algorithm != tidemark_core::ALGORITHM
+                            || record.checksum_algorithm != waterline_core::ALGORITHM
                         {
                             let mut updated = kept_record(ctx, record, migration);
                             updated.checksum = embedded.clone();

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use tidemark_core::{Backend, Migration};
+use waterline_core::{Backend, Migration};
 
 use super::assess::embedded_checksum;
 use super::record::{Record, RecordStatus};

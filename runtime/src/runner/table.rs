@@ -2,10 +2,10 @@
 //! then always quoted.
 
 use crate::error::Error;
-use tidemark_core::Backend;
+use waterline_core::Backend;
 
 /// The default tracking table.
-pub const DEFAULT_TABLE: &str = "tidemark_migrations";
+pub const DEFAULT_TABLE: &str = "waterline_migrations";
 
 /// The longest table name accepted, leaving room for the `_layout` suffix within the
 /// 63-character limit of PostgreSQL and 64 of MySQL.

@@ -1,6 +1,6 @@
 //! Reading the tracking table, and creating or upgrading it under the lock.
 
-use tidemark_core::Backend;
+use waterline_core::Backend;
 
 use super::dialect::{Dialect, LAYOUT};
 use super::driver::Driver;

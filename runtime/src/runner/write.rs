@@ -154,7 +154,7 @@ impl<'a> WriteRow<'a> {
         WriteRow {
             sql,
             record,
-            algorithm: tidemark_core::ALGORITHM,
+            algorithm: waterline_core::ALGORITHM,
             status: record.status.as_str(),
             transactional: i16::from(record.transactional),
         }
