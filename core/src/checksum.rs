@@ -79,7 +79,7 @@ pub fn normalize(sql: &str) -> Cow<'_, str> {
 mod tests {
     use super::*;
 
-    /// The published test vectors (README, "Checksums"), computed independently with
+    /// The published test vectors (`waterline::guide::checksums`), computed independently with
     /// `printf '...' | sha256sum` on the normalised text. These must never change.
     const VECTORS: &[(&str, &str)] = &[
         (

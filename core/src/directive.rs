@@ -12,6 +12,7 @@ const ALLOW: &str = "allow";
 
 /// What is wrong with a directive, and on which line.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DirectiveError {
     /// The 1-based line of the directive.
     pub line: usize,
@@ -23,9 +24,15 @@ pub struct DirectiveError {
 
 /// The ways a directive can be wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DirectiveFault {
     /// Not a directive waterline knows; carries the closest known one.
-    Unknown { suggestion: Option<&'static str> },
+    Unknown {
+        /// The known directive closest to the one written (within three edits of its
+        /// keyword), in full, e.g. `-- waterline:no-transaction` or `-- waterline:allow(<lint>)`;
+        /// `None` when none is that close.
+        suggestion: Option<&'static str>,
+    },
     /// `allow(...)` without lint names in kebab-case.
     BadAllow,
     /// After the first statement, where it would be ignored.

@@ -4,6 +4,8 @@
 //!
 //! Most users want the `waterline` crate, which re-exports what they need from here.
 
+#![deny(missing_docs)]
+
 pub mod checksum;
 pub mod directive;
 pub mod embedded;

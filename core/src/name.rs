@@ -22,12 +22,14 @@ pub struct ParsedName<'a> {
 
 /// What is wrong with the name part of a migration (the text after `<version>_`).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum NameFault {
     /// Uppercase letters: `AddCodec`.
     WrongCase,
     /// Nothing after the version: `024_.sql`, `024.sql`.
     Empty,
-    /// A character outside a-z, 0-9 and `_`.
+    /// A character outside a-z, 0-9 and `_`, e.g. `-` in `add-codec` or `é` in `café`;
+    /// carries the first one.
     BadChar(char),
     /// `__` anywhere, or a leading `_` (`024__x`).
     DoubleUnderscore,
@@ -39,23 +41,37 @@ pub enum NameFault {
 
 /// How a file or directory stem fails to be `<version>_<name>`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum NameError<'a> {
     /// No leading digits at all: `add_codec.sql`, `migration_024.sql`.
     NoVersion,
     /// More digits, or a larger value, than a tracking table can store.
-    VersionTooLarge { digits: &'a str },
+    VersionTooLarge {
+        /// The leading digits as written, e.g. `9223372036854775808`: a value over
+        /// [`MAX_VERSION`].
+        digits: &'a str,
+    },
     /// The version is followed by something other than `_`: `024-add-codec`.
     BadSeparator {
+        /// The version's digits as written, zero padding included, e.g. `024`.
         digits: &'a str,
+        /// The version's value, e.g. `24`.
         version: u64,
+        /// The character after the digits, e.g. `-`.
         found: char,
+        /// The text after that character, e.g. `add-codec`.
         rest: &'a str,
     },
     /// The name part breaks the snake_case rule.
     BadName {
+        /// The version's digits as written, zero padding included, e.g. `024`.
         digits: &'a str,
+        /// The version's value, e.g. `24`.
         version: u64,
+        /// The text after `<version>_`, e.g. `add-codec` in `024_add-codec`; empty for `024_`
+        /// and `024`.
         name: &'a str,
+        /// The first rule the name breaks, e.g. [`NameFault::BadChar`] for `add-codec`.
         fault: NameFault,
     },
 }

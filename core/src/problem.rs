@@ -15,41 +15,86 @@ pub enum Problem {
         "migrations folder `{folder}` does not exist; create it, or pass the folder's path \
          relative to Cargo.toml, as in `embed_migrations!(\"db/migrations\")`"
     )]
-    FolderMissing { folder: String },
+    FolderMissing {
+        /// The folder as the user wrote it (the `label` given to
+        /// [`read_folder`](crate::read_folder)), without a trailing `/`, e.g. `migrations` or
+        /// `db/migrations`.
+        folder: String,
+    },
 
     /// The path is a file, not a folder.
     #[error("`{folder}` is not a folder; pass the path of the folder that holds the migrations")]
-    NotAFolder { folder: String },
+    NotAFolder {
+        /// The path as the user wrote it (the `label` given to
+        /// [`read_folder`](crate::read_folder)), without a trailing `/`, e.g. `migrations`.
+        folder: String,
+    },
 
     /// The folder holds nothing that is a migration.
     #[error("migrations folder `{folder}` holds no migrations; add one named like `001_create_users.sql`")]
-    NoMigrations { folder: String },
+    NoMigrations {
+        /// The folder as the user wrote it (the `label` given to
+        /// [`read_folder`](crate::read_folder)), without a trailing `/`, e.g. `migrations`.
+        folder: String,
+    },
 
     /// A file or directory could not be read.
     #[error("cannot read `{file}`: {reason}; check that it exists and is readable")]
-    Unreadable { file: String, reason: String },
+    Unreadable {
+        /// The folder, migration directory or script as shown to users, e.g.
+        /// `migrations/024_add_codec/up.sql`, or `migrations` for the folder itself.
+        file: String,
+        /// Why, as the operating system said it, e.g. `Permission denied (os error 13)`, or
+        /// `it is a broken symlink or cannot be opened` for an entry whose metadata cannot be read.
+        reason: String,
+    },
 
     /// A file name that is not UTF-8.
     #[error("file name `{file}` is not valid UTF-8; rename it to `<version>_<name>.sql` in ASCII")]
-    NonUtf8FileName { file: String },
+    NonUtf8FileName {
+        /// The entry as shown to users, with U+FFFD (`�`) in place of each byte sequence that is
+        /// not UTF-8, e.g. `migrations/024_caf�.sql`.
+        file: String,
+    },
 
     /// A symbolic link that leads out of the folder.
     #[error(
         "`{file}` is a symlink to `{target}`, outside the migrations folder; copy the \
          migration into the folder instead"
     )]
-    SymlinkOutside { file: String, target: String },
+    SymlinkOutside {
+        /// The symlink as shown to users, e.g. `migrations/024_add_codec.sql` or
+        /// `migrations/024_add_codec/up.sql`.
+        file: String,
+        /// The absolute, canonical path the link resolves to, e.g.
+        /// `/home/me/shared/024_add_codec.sql`: outside the migrations folder or, for a script,
+        /// outside its migration directory.
+        target: String,
+    },
 
     /// No leading digits: `add_codec.sql`.
     #[error("invalid migration name `{file}`: no version prefix; {fix}")]
-    NoVersion { file: String, fix: String },
+    NoVersion {
+        /// The file or directory as shown to users, e.g. `migrations/add_codec.sql`.
+        file: String,
+        /// How to fix it, worded to end the message, e.g. "rename it to `025_add_codec.sql`": a
+        /// version written last (`migration_024.sql`) moves to the front, else the next free
+        /// version is used.
+        fix: String,
+    },
 
     /// A version a tracking table cannot store.
     #[error(
         "invalid migration name `{file}`: version `{digits}` is larger than {MAX_VERSION}, the \
          largest a tracking table can store; use a smaller version"
     )]
-    VersionTooLarge { file: String, digits: String },
+    VersionTooLarge {
+        /// The file or directory as shown to users, e.g.
+        /// `migrations/9223372036854775808_add_codec.sql`.
+        file: String,
+        /// The leading digits as written, e.g. `9223372036854775808`: a value over [`MAX_VERSION`].
+        digits: String,
+    },
 
     /// Fewer than three digits, with no wider version beside it.
     #[error(
@@ -57,8 +102,11 @@ pub enum Problem {
          so name order would not be version order; {fix}"
     )]
     TooFewDigits {
+        /// The file or directory as shown to users, e.g. `migrations/1_init.sql`.
         file: String,
+        /// The version as written, e.g. `1` in `1_init.sql`.
         digits: String,
+        /// How to fix it, worded to end the message, e.g. "rename it to `001_init.sql`".
         fix: String,
     },
 
@@ -68,10 +116,17 @@ pub enum Problem {
          digits like `{example}`; {fix}"
     )]
     NotZeroPadded {
+        /// The file or directory as shown to users, e.g. `migrations/24_add_codec.sql`.
         file: String,
+        /// The version as written, e.g. `24` in `24_add_codec.sql`.
         digits: String,
+        /// The number of digits every version of the folder must have, e.g. `3`: the most common
+        /// width, widened to fit every version and to at least [`MIN_DIGITS`].
         width: usize,
+        /// The file or directory name of a migration whose version has `width` digits, e.g.
+        /// `023_create_users.sql`.
         example: String,
+        /// How to fix it, worded to end the message, e.g. "rename it to `024_add_codec.sql`".
         fix: String,
     },
 
@@ -81,36 +136,61 @@ pub enum Problem {
          of `{example}`; {fix}"
     )]
     TooManyDigits {
+        /// The file or directory as shown to users, e.g. `migrations/0024_add_codec.sql`.
         file: String,
+        /// The version as written, e.g. `0024` in `0024_add_codec.sql`.
         digits: String,
+        /// The number of digits every version of the folder must have, e.g. `3`: the most common
+        /// width, widened to fit every version and to at least [`MIN_DIGITS`].
         width: usize,
+        /// The file or directory name of a migration whose version has `width` digits, e.g.
+        /// `023_create_users.sql`.
         example: String,
+        /// How to fix it, worded to end the message, e.g. "rename it to `024_add_codec.sql`".
         fix: String,
     },
 
     /// The version is followed by something other than `_`.
     #[error("invalid migration name `{file}`: the version must be followed by `_`, not `{found}`; {fix}")]
     BadSeparator {
+        /// The file or directory as shown to users, e.g. `migrations/024-add-codec.sql`.
         file: String,
+        /// The character after the version, e.g. `-` in `024-add-codec.sql`.
         found: char,
+        /// How to fix it, worded to end the message, e.g. "rename it to `024_add_codec.sql`".
         fix: String,
     },
 
     /// Uppercase letters in the name.
     #[error("invalid migration name `{file}`: wrong case, names are lowercase snake_case; {fix}")]
-    WrongCase { file: String, fix: String },
+    WrongCase {
+        /// The file or directory as shown to users, e.g. `migrations/024_AddCodec.sql`.
+        file: String,
+        /// How to fix it, worded to end the message, e.g. "rename it to `024_add_codec.sql`".
+        fix: String,
+    },
 
     /// The name part breaks the snake_case rule.
     #[error("invalid migration name `{file}`: {}; {fix}", describe_fault(fault))]
     BadName {
+        /// The file or directory as shown to users, e.g. `migrations/024_add-codec.sql`.
         file: String,
+        /// The snake_case rule the name breaks; never [`NameFault::WrongCase`], which is
+        /// [`Problem::WrongCase`].
         fault: NameFault,
+        /// How to fix it, worded to end the message, e.g. "rename it to `024_add_codec.sql`", or a
+        /// pattern such as `024_<name>` when no valid name can be made from the one written.
         fix: String,
     },
 
     /// `.SQL`, `.Sql`, ...
     #[error("invalid migration file `{file}`: the extension must be lowercase `.sql`; {fix}")]
-    UppercaseExtension { file: String, fix: String },
+    UppercaseExtension {
+        /// The file or directory as shown to users, e.g. `migrations/024_add_codec.SQL`.
+        file: String,
+        /// How to fix it, worded to end the message, e.g. "rename it to `024_add_codec.sql`".
+        fix: String,
+    },
 
     /// Two or more migrations share a version.
     #[error(
@@ -119,16 +199,23 @@ pub enum Problem {
         list(files)
     )]
     DuplicateVersion {
+        /// The shared version, zero-padded to the folder's width, e.g. `024`.
         digits: String,
+        /// Every migration with that version, as shown to users and in name order, e.g.
+        /// `migrations/024_add_codec.sql` and `migrations/024_add_users.sql`.
         files: Vec<String>,
+        /// One more than the folder's largest version, zero-padded to its width, e.g. `031`.
         next_free: String,
     },
 
     /// A script that is not UTF-8.
     #[error("`{file}` is not valid UTF-8 (line {line}, column {column}); save it as UTF-8")]
     NotUtf8 {
+        /// The script as shown to users, e.g. `migrations/024_add_codec.sql`.
         file: String,
+        /// The 1-based line of the first byte that is not UTF-8.
         line: usize,
+        /// The 1-based column of that byte, counted in bytes from the start of its line.
         column: usize,
     },
 
@@ -139,31 +226,53 @@ pub enum Problem {
         bytes / (1024 * 1024),
         crate::folder::MAX_SCRIPT_BYTES / (1024 * 1024)
     )]
-    TooLarge { file: String, bytes: u64 },
+    TooLarge {
+        /// The script as shown to users, e.g. `migrations/024_load_codecs.sql`.
+        file: String,
+        /// The file's size in bytes, over [`MAX_SCRIPT_BYTES`](crate::folder::MAX_SCRIPT_BYTES) (16
+        /// MiB).
+        bytes: u64,
+    },
 
     /// A NUL byte in a script.
     #[error(
         "`{file}` contains a NUL byte on line {line}, which databases reject in SQL; remove it"
     )]
-    NulByte { file: String, line: usize },
+    NulByte {
+        /// The script as shown to users, e.g. `migrations/024_add_codec.sql`.
+        file: String,
+        /// The 1-based line of the first NUL byte.
+        line: usize,
+    },
 
     /// A forward script with no statement.
     #[error("migration `{file}` has no SQL: it is empty or holds only comments; write its SQL or delete it")]
-    Empty { file: String },
+    Empty {
+        /// The forward script as shown to users, e.g. `migrations/024_add_codec.sql`,
+        /// `migrations/024_add_codec/up.sql` or `migrations/024_add_codec/up.postgres.sql`.
+        file: String,
+    },
 
     /// A `down.sql` with no statement.
     #[error(
         "`{file}` has no SQL: it is empty or holds only comments; write the SQL that undoes \
          the migration, or delete the file to make the migration irreversible"
     )]
-    EmptyDown { file: String },
+    EmptyDown {
+        /// The backward script as shown to users, e.g. `migrations/024_add_codec/down.sql` or
+        /// `migrations/024_add_codec/down.mysql.sql`.
+        file: String,
+    },
 
     /// A migration directory with no forward script.
     #[error(
         "migration directory `{dir}` has no `up.sql`; add `up.sql` with the migration's SQL, or \
          an `up.<backend>.sql` for each of postgres, mysql and sqlite"
     )]
-    MissingUp { dir: String },
+    MissingUp {
+        /// The migration directory as shown to users, e.g. `migrations/024_add_codec`.
+        dir: String,
+    },
 
     /// Backend variants without a default script for the other backends.
     #[error(
@@ -172,8 +281,12 @@ pub enum Problem {
         missing.join(" and ")
     )]
     MissingDefault {
+        /// The migration directory as shown to users, e.g. `migrations/024_add_codec`.
         dir: String,
+        /// The direction that has only backend variants: `"up"` or `"down"`.
         direction: &'static str,
+        /// The backends with no variant, named as in variant files and in the order of
+        /// [`Backend::ALL`](crate::Backend::ALL), e.g. `["mysql", "sqlite"]`.
         missing: Vec<&'static str>,
     },
 
@@ -182,7 +295,14 @@ pub enum Problem {
         "unknown file `{file}` in a migration directory, which holds only up.sql, down.sql and \
          their backend variants such as up.postgres.sql; {fix}"
     )]
-    UnknownFile { file: String, fix: String },
+    UnknownFile {
+        /// The entry as shown to users, e.g. `migrations/024_add_codec/up.psql`; a subdirectory,
+        /// such as `migrations/024_add_codec/data`, is one too.
+        file: String,
+        /// How to fix it, worded to end the message: "rename it to `up.sql`" with the script name
+        /// closest to it (within three edits), else "move it out of the migrations folder".
+        fix: String,
+    },
 
     /// A `-- waterline:` directive waterline does not know.
     #[error(
@@ -190,9 +310,15 @@ pub enum Problem {
         directive_fix(suggestion)
     )]
     UnknownDirective {
+        /// The script as shown to users, e.g. `migrations/024_add_codec.sql`.
         file: String,
+        /// The 1-based line of the directive.
         line: usize,
+        /// The directive as written, e.g. `-- waterline:no-transactions`.
         written: String,
+        /// The directive closest to the one written (within three edits), in full, e.g.
+        /// `-- waterline:no-transaction` or `-- waterline:allow(<lint>)`; `None` when none is that
+        /// close.
         suggestion: Option<&'static str>,
     },
 
@@ -202,8 +328,11 @@ pub enum Problem {
          kebab-case, as in `-- waterline:allow(drop-table)`"
     )]
     BadAllow {
+        /// The script as shown to users, e.g. `migrations/024_add_codec.sql`.
         file: String,
+        /// The 1-based line of the directive.
         line: usize,
+        /// The directive as written, e.g. `-- waterline:allow(Drop_Table)`.
         written: String,
     },
 
@@ -213,15 +342,22 @@ pub enum Problem {
         suggestion.map(|s| format!("did you mean `{s}`?")).unwrap_or_else(|| format!("the lints are {}", crate::lint::RULES.iter().map(|r| format!("`{}`", r.name)).collect::<Vec<_>>().join(", ")))
     )]
     UnknownLint {
+        /// The script whose `allow(...)` names the lint, e.g. `migrations/024_add_codec.sql`.
         file: String,
+        /// The lint name as written, e.g. `drop-tables`.
         name: String,
+        /// The rule name closest to it (within three edits), e.g. `drop-table`; `None` when none is
+        /// that close.
         suggestion: Option<&'static str>,
     },
 
     /// A lint finding that fails the build: an error rule not allowed by its file, or any
     /// rule in strict mode.
     #[error("{finding}")]
-    Lint { finding: crate::lint::Finding },
+    Lint {
+        /// What was found: the rule, the script, the line and what the statement does.
+        finding: crate::lint::Finding,
+    },
 
     /// A directive after the first statement.
     #[error(
@@ -229,8 +365,12 @@ pub enum Problem {
          has no effect; move it to the top of the file"
     )]
     MisplacedDirective {
+        /// The script as shown to users, e.g. `migrations/024_add_codec.sql`.
         file: String,
+        /// The 1-based line of the directive, after the script's first statement.
         line: usize,
+        /// The line as written, without its surrounding whitespace, e.g.
+        /// `-- waterline:no-transaction`.
         written: String,
     },
 }

@@ -4,6 +4,7 @@
 
 /// A `--` line comment before the first statement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LineComment<'a> {
     /// The 1-based line the comment is on.
     pub line: usize,
@@ -13,6 +14,7 @@ pub struct LineComment<'a> {
 
 /// The comments before the first statement, and where that statement starts.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Preamble<'a> {
     /// The `--` comments, in order.
     pub line_comments: Vec<LineComment<'a>>,

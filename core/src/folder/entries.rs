@@ -19,6 +19,7 @@ pub enum Kind {
 
 /// An entry of the folder that is (or was meant to be) a migration.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Candidate {
     /// The entry's path on disk.
     pub path: PathBuf,

@@ -35,25 +35,30 @@ pub enum Severity {
 
 /// A lint rule: its name (used in `-- waterline:allow(...)`), why it matters and the fix.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Rule {
-    /// The kebab-case name.
+    /// The kebab-case name, as written in `-- waterline:allow(...)`, e.g. `drop-table`.
     pub name: &'static str,
-    /// Error or advice.
+    /// Whether a finding fails the build ([`Severity::Error`]) or is shown as advice.
     pub severity: Severity,
-    /// Why the statement is a problem.
+    /// Why the statement is a problem, worded to follow a colon in a message, e.g. "its data
+    /// is gone for good, ...".
     pub why: &'static str,
-    /// What to do instead.
+    /// What to do instead, worded to follow a semicolon in a message, e.g. "drop it in a later
+    /// release, ...".
     pub fix: &'static str,
 }
 
 /// The backends a script runs on, and how.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct Context<'a> {
-    /// The script.
+    /// The script being checked.
     pub script: &'a Script,
-    /// Whether it is a `down` script.
+    /// Whether it is a backward script (`down.sql` or a `down.<backend>.sql`).
     pub down: bool,
-    /// The backends that run it.
+    /// The backends that run it: one for a variant such as `up.postgres.sql`, every backend
+    /// without a variant for a default script.
     pub backends: &'a [Backend],
 }
 
@@ -71,12 +76,13 @@ impl Context<'_> {
 
 /// One thing a rule found.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Finding {
-    /// The rule.
+    /// The rule that found it.
     pub rule: Rule,
-    /// The file, as shown to users.
+    /// The script as shown to users, e.g. `migrations/024_add_codec.sql`.
     pub file: String,
-    /// The 1-based line of the statement.
+    /// The 1-based line the statement starts on.
     pub line: usize,
     /// What the statement does wrong, e.g. "`CREATE INDEX CONCURRENTLY` in a transaction".
     pub what: String,
@@ -107,21 +113,25 @@ impl fmt::Display for Finding {
 
 /// A statement the parser could not read, so no rule checked it.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Unchecked {
-    /// The file, as shown to users.
+    /// The script as shown to users, e.g. `migrations/024_add_codec.sql`.
     pub file: String,
-    /// The 1-based line of the statement.
+    /// The 1-based line the statement starts on.
     pub line: usize,
-    /// The parser's message.
+    /// Why it was not read: sqlparser's message, e.g. "sql parser error: Expected: ..., found:
+    /// ...", or "read as 2 statements" or "the tokenizer could not read the file".
     pub reason: String,
 }
 
 /// Everything the lints found in a migration set.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct LintReport {
-    /// Findings not allowed by their files, in file and line order.
+    /// Findings not allowed by their files, migration by migration in the order given: each
+    /// script's in line order, then those of `down-does-not-undo`.
     pub findings: Vec<Finding>,
-    /// Statements no rule could check.
+    /// Statements the parser could not read, so no rule checked them.
     pub unchecked: Vec<Unchecked>,
 }
 

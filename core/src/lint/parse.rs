@@ -11,6 +11,7 @@ use crate::sql_text;
 
 /// One statement of a script.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct Statement {
     /// The 1-based line it starts on.
     pub line: usize,
