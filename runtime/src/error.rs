@@ -9,6 +9,7 @@ use crate::stale::StaleEmbed;
 
 /// A migration as named in errors: its version, name and file.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MigrationRef {
     /// The version, e.g. 24.
     pub version: u64,
@@ -31,6 +32,7 @@ impl fmt::Display for MigrationRef {
 
 /// An applied migration whose file changed after it was applied.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Drift {
     /// The migration.
     pub migration: MigrationRef,
@@ -41,6 +43,36 @@ pub struct Drift {
 }
 
 /// Everything that can go wrong when migrating.
+///
+/// Every message says what happened, where (version, file, tracking table) and what to do
+/// next; the database's own message appears once, in the text. Match on the variant to act on
+/// a particular case, and use [`version`](Error::version) and
+/// [`database_error`](Error::database_error) for the details:
+///
+/// ```
+/// # #[cfg(feature = "sqlite")]
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use diesel::{Connection, SqliteConnection};
+/// use waterline::Error;
+///
+/// static MIGRATIONS: waterline::Migrations = waterline::embed_migrations!("../migrations");
+///
+/// let mut conn = SqliteConnection::establish(":memory:")?;
+/// match MIGRATIONS.runner().table("bad name; DROP TABLE x").run_pending(&mut conn) {
+///     Err(Error::InvalidTableName { name, .. }) => assert_eq!(name, "bad name; DROP TABLE x"),
+///     other => panic!("expected InvalidTableName, got {other:?}"),
+/// }
+///
+/// let error = MIGRATIONS.runner().target(999).run_pending(&mut conn).unwrap_err();
+/// assert_eq!(error.version(), Some(999));
+/// assert!(matches!(error, Error::UnknownVersion { .. }));
+/// // "no migration with version 999 is embedded in this binary (embedded: ...); check the version"
+/// eprintln!("error: {error}");
+/// # Ok(())
+/// # }
+/// # #[cfg(not(feature = "sqlite"))]
+/// # fn main() {}
+/// ```
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -54,11 +86,21 @@ pub enum Error {
         "invalid tracking table name `{name}`: {reason}; use letters, digits and `_`, \
          optionally after a schema and `.`, as in `waterline_migrations` or `ops.migrations`"
     )]
-    InvalidTableName { name: String, reason: &'static str },
+    InvalidTableName {
+        /// The name as given.
+        name: String,
+        /// What is wrong with it, e.g. "it contains `;`".
+        reason: &'static str,
+    },
 
     /// A version given to `target`, `mark_applied`, ... that the binary does not embed.
     #[error("no migration with version {version} is embedded in this binary (embedded: {embedded}); check the version")]
-    UnknownVersion { version: u64, embedded: String },
+    UnknownVersion {
+        /// The version asked for.
+        version: u64,
+        /// The versions the binary embeds, as a readable range or list.
+        embedded: String,
+    },
 
     /// The connection is inside a transaction, where locks and per-migration commits cannot work.
     #[error(
@@ -70,9 +112,13 @@ pub enum Error {
     /// A database operation failed.
     #[error("could not {operation} (tracking table `{table}`): {message}")]
     Database {
+        /// What the runner was doing, e.g. "read the tracking table".
         operation: &'static str,
+        /// The tracking table.
         table: String,
+        /// The database's message.
         message: String,
+        /// The diesel error; also given by [`Error::database_error`].
         cause: Box<diesel::result::Error>,
     },
 
@@ -82,8 +128,11 @@ pub enum Error {
          waterline knows; upgrade waterline"
     )]
     UnsupportedLayout {
+        /// The tracking table.
         table: String,
+        /// The layout the table records.
         found: i64,
+        /// The newest layout this release reads and writes.
         supported: i64,
     },
 
@@ -95,24 +144,38 @@ pub enum Error {
         holder.as_ref().map(|h| format!(" (held by {h})")).unwrap_or_default()
     )]
     LockTimeout {
+        /// The tracking table whose lock was asked for.
         table: String,
+        /// How long the run waited.
         timeout: Duration,
+        /// Who holds the lock, where the database can tell (PostgreSQL: process, application
+        /// and address; MySQL: connection, user and host).
         holder: Option<String>,
     },
 
     /// A migration failed. Its changes were rolled back unless `rolled_back` is false.
     #[error("{}", failed_message(migration, table, message, *rolled_back))]
     MigrationFailed {
+        /// The migration that failed.
         migration: Box<MigrationRef>,
+        /// The tracking table.
         table: String,
+        /// The database's message.
         message: String,
+        /// Whether its changes were rolled back (it ran in a transaction).
         rolled_back: bool,
+        /// The diesel error; also given by [`Error::database_error`].
         cause: Box<diesel::result::Error>,
     },
 
     /// Applied migrations whose files changed after they were applied.
     #[error("{}", drift_message(drifted, table))]
-    ChecksumMismatch { drifted: Vec<Drift>, table: String },
+    ChecksumMismatch {
+        /// Every applied migration whose file changed, in version order.
+        drifted: Vec<Drift>,
+        /// The tracking table.
+        table: String,
+    },
 
     /// The database records migrations this binary does not embed.
     #[error(
@@ -121,7 +184,9 @@ pub enum Error {
         list(missing)
     )]
     MissingFromBinary {
+        /// The recorded migrations the binary does not embed (name and version only).
         missing: Vec<MigrationRef>,
+        /// The tracking table.
         table: String,
     },
 
@@ -135,8 +200,11 @@ pub enum Error {
         them(pending)
     )]
     OutOfOrder {
+        /// The pending migrations older than the newest applied one.
         pending: Vec<MigrationRef>,
+        /// The newest applied migration, as shown in messages.
         newest_applied: String,
+        /// The tracking table.
         table: String,
     },
 
@@ -144,10 +212,15 @@ pub enum Error {
     /// (applying it, or with `reverting`, reverting it).
     #[error("{}", unfinished_message(migration, table, what, detail.as_deref(), *reverting))]
     Unfinished {
+        /// The migration.
         migration: Box<MigrationRef>,
+        /// The tracking table.
         table: String,
+        /// What happened, e.g. "was started at ... by web-1 (pid 42) and never finished".
         what: String,
+        /// The database's message of a failure, when there was one.
         detail: Option<String>,
+        /// Whether it was being reverted rather than applied.
         reverting: bool,
     },
 
@@ -157,18 +230,26 @@ pub enum Error {
          {message}; fix the file and run again, or clear the failure with `repair`"
     )]
     FailedBefore {
+        /// The migration.
         migration: Box<MigrationRef>,
+        /// The tracking table.
         table: String,
+        /// The database's message recorded for the failure.
         message: String,
     },
 
     /// Reverting a migration failed. Its changes were rolled back unless `rolled_back` is false.
     #[error("{}", revert_failed_message(migration, table, message, *rolled_back))]
     RevertFailed {
+        /// The migration being reverted.
         migration: Box<MigrationRef>,
+        /// The tracking table.
         table: String,
+        /// The database's message.
         message: String,
+        /// Whether the revert's changes were rolled back (it ran in a transaction).
         rolled_back: bool,
+        /// The diesel error; also given by [`Error::database_error`].
         cause: Box<diesel::result::Error>,
     },
 
@@ -179,7 +260,9 @@ pub enum Error {
         migration.as_ref().map(|m| format!(": migration {m}")).unwrap_or_default()
     )]
     NotTogether {
+        /// The migration that cannot join the transaction, when one is the reason.
         migration: Option<Box<MigrationRef>>,
+        /// Why not, e.g. "MySQL commits DDL implicitly".
         reason: String,
     },
 
@@ -189,7 +272,10 @@ pub enum Error {
          directory, or undo it by hand and `mark_unapplied({})`",
         migration.version
     )]
-    Irreversible { migration: Box<MigrationRef> },
+    Irreversible {
+        /// The migration.
+        migration: Box<MigrationRef>,
+    },
 
     /// `apply_version` of an applied migration without `force`.
     #[error(
@@ -198,14 +284,18 @@ pub enum Error {
         migration.version
     )]
     AlreadyApplied {
+        /// The migration.
         migration: Box<MigrationRef>,
+        /// The tracking table.
         table: String,
     },
 
     /// `mark_unapplied` or a revert of a version that is not recorded.
     #[error("migration {migration} is not recorded in `{table}`; nothing to do")]
     NotRecorded {
+        /// The migration.
         migration: Box<MigrationRef>,
+        /// The tracking table.
         table: String,
     },
 

@@ -44,6 +44,7 @@ impl Migrations {
     /// [`embed_migrations!`](crate::embed_migrations), which checks them at compile time and
     /// needs no files at run time.
     #[cfg(feature = "folder")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "folder")))]
     pub fn from_folder(
         dir: impl AsRef<Path>,
         label: &str,

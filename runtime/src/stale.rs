@@ -6,6 +6,7 @@ use waterline_core::{Migration, Problems};
 
 /// The embedded migrations differ from the folder on disk: the build missed a change.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub struct StaleEmbed {
     folder: String,
     differences: Vec<Difference>,

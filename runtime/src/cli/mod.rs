@@ -58,8 +58,34 @@ pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_NOT_UP_TO_DATE: u8 = 3;
 
 /// `migrate`: inspect and apply the migrations embedded in this binary.
+///
+/// Mount it as a subcommand of the app's own clap parser and hand it the app's migrations;
+/// [`run`](Self::run) returns the process's exit code. It can also be parsed on its own, as a
+/// test or a small tool would:
+///
+/// ```
+/// use clap::Parser;
+///
+/// static MIGRATIONS: waterline::Migrations = waterline::embed_migrations!("../migrations");
+///
+/// #[derive(Parser)]
+/// struct Tool {
+///     #[command(flatten)]
+///     migrate: waterline::cli::MigrateCommand,
+/// }
+///
+/// let dir = std::env::temp_dir().join(format!("waterline-doc-{}", std::process::id()));
+/// std::fs::create_dir_all(&dir).unwrap();
+/// let url = format!("sqlite://{}", dir.join("app.db").display());
+/// let tool = Tool::parse_from(["tool", "up", "--database-url", &url]);
+/// assert_eq!(tool.migrate.run(&MIGRATIONS), std::process::ExitCode::SUCCESS);
+/// # std::fs::remove_dir_all(&dir).unwrap();
+/// ```
 #[derive(Debug, Clone, Args)]
+#[command(about = "Inspect and apply the migrations embedded in this binary", long_about = None)]
+#[non_exhaustive]
 pub struct MigrateCommand {
+    /// The subcommand to run.
     #[command(subcommand)]
     pub action: Action,
 
@@ -91,6 +117,7 @@ pub struct MigrateCommand {
 
 /// The `migrate` subcommands.
 #[derive(Debug, Clone, Subcommand)]
+#[non_exhaustive]
 pub enum Action {
     /// Show every migration: version, name, state, when applied, how long it took
     Status {

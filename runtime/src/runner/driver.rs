@@ -41,6 +41,13 @@ pub trait Driver {
 /// A diesel connection waterline can migrate. Implemented for every connection whose backend
 /// is compiled in (features `postgres`, `mysql`, `sqlite`); not meant to be implemented
 /// elsewhere.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a connection waterline can migrate",
+    label = "not a diesel connection of a backend compiled into waterline",
+    note = "waterline migrates diesel connections (`PgConnection`, `MysqlConnection`, \
+            `SqliteConnection`, or a pooled connection of one) of the backends turned on by \
+            its features, e.g. `waterline = {{ version = \"0.1\", features = [\"postgres\"] }}`"
+)]
 pub trait MigrationConnection {
     /// Runs `work` with the connection as a [`Driver`].
     #[doc(hidden)]
@@ -49,6 +56,13 @@ pub trait MigrationConnection {
 
 /// A diesel backend waterline supports.
 #[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "waterline was built without the diesel backend `{Self}`",
+    label = "this backend's waterline feature is not enabled",
+    note = "enable the waterline feature of the backend: `postgres` for `Pg`, `mysql` for \
+            `Mysql`, `sqlite` for `Sqlite`, e.g. \
+            `waterline = {{ version = \"0.1\", features = [\"postgres\"] }}`"
+)]
 pub trait SupportedBackend: diesel::backend::Backend + Sized {
     /// Wraps a connection of this backend as a [`Driver`].
     fn with_driver<C, R>(conn: &mut C, work: impl FnOnce(&mut dyn Driver) -> R) -> R

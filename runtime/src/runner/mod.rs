@@ -39,20 +39,37 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Applies and inspects migrations, with settings. Made by [`Migrations::runner`].
 ///
-/// ```no_run
-/// # #[cfg(feature = "sqlite")] {
-/// # use diesel::Connection;
+/// ```
+/// # #[cfg(feature = "sqlite")]
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::time::Duration;
+///
+/// use diesel::{Connection, SqliteConnection};
+/// use waterline::State;
+///
 /// static MIGRATIONS: waterline::Migrations = waterline::embed_migrations!("../migrations");
 ///
-/// let mut conn = diesel::SqliteConnection::establish("app.db").unwrap();
-/// let report = MIGRATIONS
+/// let mut conn = SqliteConnection::establish(":memory:")?;
+/// let runner = MIGRATIONS
 ///     .runner()
 ///     .table("applied_migrations")
-///     .lock_timeout(std::time::Duration::from_secs(30))
-///     .run_pending(&mut conn)
-///     .unwrap();
+///     .lock_timeout(Duration::from_secs(30))
+///     .target(3);
+///
+/// // What would run, without running it.
+/// let plan = runner.plan(&mut conn)?;
+/// assert_eq!(plan.migrations.len(), 3);
+///
+/// let report = runner.run_pending(&mut conn)?;
 /// println!("{report}");
+///
+/// let status = runner.status(&mut conn)?;
+/// assert_eq!(status.count(State::Applied), 3);
+/// assert_eq!(status.count(State::Pending), MIGRATIONS.len() - 3);
+/// # Ok(())
 /// # }
+/// # #[cfg(not(feature = "sqlite"))]
+/// # fn main() {}
 /// ```
 #[derive(Clone)]
 pub struct Runner<'m> {
@@ -95,18 +112,23 @@ pub enum RunDirection {
 pub enum Progress<'a> {
     /// A migration is about to run.
     Started {
+        /// The migration.
         migration: &'a Migration,
+        /// Whether it is being applied or reverted.
         direction: RunDirection,
     },
     /// A migration ran.
     Finished {
+        /// The migration and how long it took.
         ran: &'a Ran,
+        /// Whether it was applied or reverted.
         direction: RunDirection,
     },
 }
 
 /// What [`Runner::repair`] changed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Repair {
     /// Applied migrations whose new checksums were accepted.
     pub accepted: Vec<Drift>,
@@ -116,6 +138,7 @@ pub struct Repair {
 
 /// The migrations [`Runner::baseline`] and [`Runner::baseline_from_diesel`] recorded.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Baseline {
     /// Recorded as applied without running.
     pub recorded: Vec<MigrationRef>,
@@ -125,6 +148,10 @@ pub struct Baseline {
 
 impl Migrations {
     /// A runner with the default settings, to change some before running.
+    #[cfg_attr(
+        docsrs,
+        doc(cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite")))
+    )]
     pub fn runner(&self) -> Runner<'_> {
         Runner {
             migrations: self,
@@ -139,6 +166,30 @@ impl Migrations {
     }
 
     /// Applies every pending migration with the default settings; see [`Runner::run_pending`].
+    ///
+    /// ```
+    /// # #[cfg(feature = "sqlite")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use diesel::{Connection, SqliteConnection};
+    ///
+    /// static MIGRATIONS: waterline::Migrations = waterline::embed_migrations!("../migrations");
+    ///
+    /// let mut conn = SqliteConnection::establish(":memory:")?;
+    /// let report = MIGRATIONS.run_pending(&mut conn)?;
+    /// assert_eq!(report.migrations.len(), MIGRATIONS.len());
+    /// println!("{report}"); // "11 migrations in 3 ms:" and one line per migration
+    ///
+    /// // Everything is applied now: the next start-up is one query and takes no lock.
+    /// assert!(MIGRATIONS.run_pending(&mut conn)?.is_empty());
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "sqlite"))]
+    /// # fn main() {}
+    /// ```
+    #[cfg_attr(
+        docsrs,
+        doc(cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite")))
+    )]
     pub fn run_pending<C: MigrationConnection>(&self, conn: &mut C) -> Result<Report, Error> {
         self.runner().run_pending(conn)
     }

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 /// One migration that ran (forward or back), and how long it took.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Ran {
     /// The version, e.g. 24.
     pub version: u64,
@@ -30,6 +31,7 @@ impl fmt::Display for Ran {
 
 /// What a run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Report {
     /// The migrations applied (or, for a revert, reverted), in the order they ran.
     pub migrations: Vec<Ran>,
@@ -111,6 +113,7 @@ impl fmt::Display for State {
 
 /// One line of [`Status`].
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MigrationStatus {
     /// The version.
     pub version: u64,
@@ -138,6 +141,7 @@ pub struct MigrationStatus {
 
 /// Every migration, embedded or recorded, in version order.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Status {
     /// The tracking table.
     pub table: String,
@@ -159,6 +163,7 @@ impl Status {
 
 /// One migration `run_pending` would apply, with the exact SQL it would send.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PlannedMigration {
     /// The version.
     pub version: u64,
@@ -176,6 +181,7 @@ pub struct PlannedMigration {
 
 /// What `run_pending` would do, in order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Plan {
     /// The migrations, in the order they would run.
     pub migrations: Vec<PlannedMigration>,
