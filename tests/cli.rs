@@ -240,7 +240,7 @@ fn a_password_never_shows_in_errors() {
 fn new_writes_the_next_migration_and_refuses_bad_names() {
     let dir = tempfile::tempdir().unwrap();
     let folder = dir.path().join("migrations");
-    copy_folder(Path::new("migrations"), &folder);
+    common::copy_folder(Path::new("migrations"), &folder);
     let folder_arg = folder.to_str().unwrap();
     let refused = streamvault(
         "unused.db",
@@ -309,19 +309,6 @@ fn a_backend_not_compiled_in_names_its_feature() {
         "error: the database URL `postgres://app@127.0.0.1:5432/streamvault` is for PostgreSQL, but this binary was \
          built without waterline's `postgres` feature; enable it, or use another URL\n"
     );
-}
-
-fn copy_folder(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_folder(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 #[test]

@@ -1,6 +1,7 @@
 //! Faults a migration runner meets at every start of every replica, on the real `streamvault`
 //! binary: many processes at once, processes killed mid-migration, connections cut, a lock
-//! held too long. Each test writes its figures to `target/fault-figures/` for the README.
+//! held too long. Each test writes its figures to `target/fault-figures/` for the guide
+//! (`waterline::guide::guarantees`).
 //!
 //! The kill and connection tests stop a run at a chosen moment with the debug-only hook
 //! `WATERLINE_FAULT_PAUSE=<point>:<version>` (see `runtime/src/runner/fault.rs`).
@@ -174,7 +175,7 @@ impl Paused {
     }
 }
 
-/// Records a line of figures for the README.
+/// Records a line of figures for the guide.
 fn figures(name: &str, line: &str) {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/fault-figures");
     std::fs::create_dir_all(&dir).unwrap();
@@ -315,7 +316,7 @@ on_every_backend! {
         let holder = Paused::start(&db.url, "locked:0", &[]).expect("the first run took the lock");
         let mut conn = db.connect();
         assert!(!conn.lock_is_free(), "the probe does not see a held lock");
-        // PostgreSQL: the key the README documents, derived here, is the one held; and the
+        // PostgreSQL: the key the guide documents, derived here, is the one held; and the
         // same key held in another database (another app's waterline_migrations) is not named.
         let mut elsewhere = None;
         let mut holder_pid = None;

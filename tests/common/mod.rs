@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod scratch;
+
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -31,7 +33,8 @@ impl TestConnection for diesel::PgConnection {
     const URL_VARIABLE: Option<&'static str> = Some("WATERLINE_TEST_POSTGRES_URL");
     const BACKEND: waterline::Backend = waterline::Backend::Postgres;
     fn create_database(server_url: &str, name: &str) {
-        let mut admin = Self::establish(server_url).expect("connect to WATERLINE_TEST_POSTGRES_URL");
+        let mut admin =
+            Self::establish(server_url).expect("connect to WATERLINE_TEST_POSTGRES_URL");
         admin
             .batch_execute(&format!("CREATE DATABASE \"{name}\""))
             .unwrap();
@@ -332,4 +335,18 @@ macro_rules! on_every_backend {
             $(#[test] fn $name() { let Some($db) = common::TestDb::<Conn>::new() else { return }; $body })*
         }
     };
+}
+
+/// Copies folder `from` into `to`, recursively.
+pub fn copy_folder(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_folder(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
 }
