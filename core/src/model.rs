@@ -111,12 +111,15 @@ impl Script {
     }
 
     /// Statements are located only for scripts that run outside a transaction, where each
-    /// must be sent on its own, and only with the `sql` feature (see [`read_folder`]).
+    /// must be sent on its own, and for scripts that allow `transaction-control`, which
+    /// [`ends_transactions`](Self::ends_transactions) reads; and only with the `sql` feature
+    /// (see [`read_folder`]).
     ///
     /// [`read_folder`]: crate::read_folder
     pub(crate) fn new(path: String, text: String, directives: Directives) -> Self {
         let checksum = Checksum::of(&text);
-        let statements = match directives.no_transaction() {
+        let located = directives.no_transaction() || crate::lint::control::allowed(&directives);
+        let statements = match located {
             true => locate_statements(&text),
             false => Vec::new(),
         };
@@ -149,6 +152,22 @@ impl Script {
         &self.directives
     }
 
+    /// Whether the script starts, commits or rolls back a transaction of its own (`BEGIN` or
+    /// `START TRANSACTION` ... `COMMIT`, a bare `COMMIT`, `END`, `ABORT`, `ROLLBACK` but not
+    /// `ROLLBACK TO SAVEPOINT`, `PREPARE TRANSACTION`, `COMMIT AND CHAIN`, MySQL's `XA ...`),
+    /// so the runner must not wrap it in the transaction that writes its tracking row.
+    ///
+    /// Only a script with `-- waterline:allow(transaction-control)` can: the lint refuses such
+    /// statements in any other script at compile time, so for those this returns `false` at
+    /// once. Otherwise each statement's first words are read, as the lint reads them; bodies of
+    /// functions, procedures and triggers are part of the statement that creates them. When the
+    /// statements could not be located (text the tokenizer cannot read, or no `sql` feature
+    /// for a folder read at run time), a script with any statement counts as ending
+    /// transactions.
+    pub fn ends_transactions(&self) -> bool {
+        crate::lint::control::ends_transactions(self)
+    }
+
     /// The byte ranges behind [`statements`](Self::statements), for `embed_migrations!`.
     #[doc(hidden)]
     pub fn statement_ranges(&self) -> &[(usize, usize)] {
@@ -156,8 +175,11 @@ impl Script {
     }
 
     /// The statements of a `no-transaction` script, each to be sent on its own (PostgreSQL
-    /// runs a batch of several statements in an implicit transaction). Empty for other
-    /// scripts, and for text the tokenizer could not read: run [`sql`](Self::sql) as one batch.
+    /// runs a batch of several statements in an implicit transaction), and of a script with
+    /// `-- waterline:allow(transaction-control)`, for a runner that runs it outside a
+    /// transaction when it [ends transactions](Self::ends_transactions) itself. Empty for
+    /// other scripts, and for text the tokenizer could not read: run [`sql`](Self::sql) as one
+    /// batch.
     pub fn statements(&self) -> impl Iterator<Item = &str> {
         self.statements
             .iter()
@@ -347,5 +369,59 @@ impl Migration {
 impl fmt::Display for Migration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn script(sql: &str) -> Script {
+        let directives = crate::directive::parse(sql).unwrap();
+        Script::new(
+            "migrations/002_x.sql".to_owned(),
+            sql.to_owned(),
+            directives,
+        )
+    }
+
+    const ALLOW: &str = "-- waterline:allow(transaction-control)\n";
+
+    #[test]
+    fn a_script_that_allows_transaction_control_and_ends_a_transaction() {
+        for body in [
+            "BEGIN;\nUPDATE t SET x = 1;\nCOMMIT;",
+            "UPDATE t SET x = 1;\ncommit;",
+            "START TRANSACTION;\nUPDATE t SET x = 1;\nEND;",
+            "ABORT;",
+            "ROLLBACK;",
+            "PREPARE TRANSACTION 'x';",
+            "COMMIT AND CHAIN;",
+            "XA START 'x';",
+        ] {
+            assert!(
+                script(&format!("{ALLOW}{body}")).ends_transactions(),
+                "{body}"
+            );
+        }
+    }
+
+    #[test]
+    fn scripts_that_end_no_transaction_of_their_own() {
+        let quiet = [
+            "SAVEPOINT a;\nUPDATE t SET x = 1;\nROLLBACK TO SAVEPOINT a;\nRELEASE a;",
+            "CREATE TRIGGER s AFTER INSERT ON t BEGIN\n  UPDATE t SET x = 1;\nEND;",
+            "CREATE FUNCTION f() RETURNS int LANGUAGE sql BEGIN ATOMIC SELECT 1; END;",
+            "INSERT INTO t VALUES ('COMMIT');",
+            "",
+        ];
+        for body in quiet {
+            assert!(
+                !script(&format!("{ALLOW}{body}")).ends_transactions(),
+                "{body}"
+            );
+        }
+        // Without the allow the lint refuses such a file, so it is not read.
+        assert!(!script("BEGIN;\nCOMMIT;").ends_transactions());
     }
 }

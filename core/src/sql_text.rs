@@ -1,6 +1,8 @@
-//! Just enough reading of SQL text to find the comments before the first statement. A
-//! statement starts at the first character that is neither whitespace nor inside a `--` or
-//! `/* */` comment.
+//! Just enough reading of SQL text to find the comments before the first statement, and the
+//! words of a statement. A statement starts at the first character that is neither whitespace
+//! nor inside a `--` or `/* */` comment.
+
+use std::borrow::Cow;
 
 /// A `--` line comment before the first statement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -65,6 +67,20 @@ pub fn preamble(sql: &str) -> Preamble<'_> {
 /// The 1-based line of byte `offset` in `text`.
 pub fn line_at(text: &str, offset: usize) -> usize {
     text[..offset].matches('\n').count() + 1
+}
+
+/// The words of `text`, uppercased: runs of letters, digits and `_`. Borrows words that are
+/// uppercase already.
+pub fn words(text: &str) -> impl Iterator<Item = Cow<'_, str>> {
+    text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+        .filter(|word| !word.is_empty())
+        .map(|word| {
+            let upper = |b: u8| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_';
+            match word.bytes().all(upper) {
+                true => Cow::Borrowed(word),
+                false => Cow::Owned(word.to_uppercase()),
+            }
+        })
 }
 
 #[cfg(test)]

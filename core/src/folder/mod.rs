@@ -38,8 +38,8 @@ pub fn check_new_name(label: &str, file_name: &str, kind: Kind, width: usize) ->
 /// usually the folder as the user wrote it, such as `migrations`. On success the migrations are
 /// sorted by version; otherwise every problem of the folder is returned, in file order.
 ///
-/// The statements of `no-transaction` scripts ([`Script::statements`](crate::Script::statements))
-/// are located only with the `sql` feature. Without it the result is enough to compare a folder
+/// The statements of `no-transaction` scripts and of scripts that allow `transaction-control`
+/// ([`Script::statements`](crate::Script::statements)) are located only with the `sql` feature. Without it the result is enough to compare a folder
 /// with an embedded set, by checksum, but not to run it.
 pub fn read_folder(dir: &Path, label: &str) -> Result<Vec<Migration>, Problems> {
     let label = label.trim_end_matches('/');

@@ -33,14 +33,38 @@ pub const ADD_NOT_NULL_WITHOUT_DEFAULT: Rule = Rule {
           migration",
 };
 
-/// `BEGIN`, `COMMIT` or `ROLLBACK` in a file the runner wraps in a transaction.
+/// A statement that starts, ends or hands over a transaction (`BEGIN`, `COMMIT`, `END`,
+/// `ABORT`, `ROLLBACK`, `PREPARE TRANSACTION`, MySQL's `XA ...`) in a file the runner wraps in a
+/// transaction.
 pub const TRANSACTION_CONTROL: Rule = Rule {
     name: "transaction-control",
     severity: Severity::Error,
-    why: "waterline already runs this file in a transaction with its tracking row; ending it here \
-          commits the migration without its record, or records it without its changes",
+    why: "waterline already runs this file in a transaction with its tracking row; starting, \
+          ending or preparing a transaction here commits the migration without its record, or \
+          records it without its changes",
     fix:
         "remove the statement, or add `-- waterline:no-transaction` to manage transactions yourself",
+};
+
+/// `COPY ... FROM STDIN` or psql's `\copy`, whose rows only psql sends.
+pub const COPY_FROM_STDIN: Rule = Rule {
+    name: "copy-from-stdin",
+    severity: Severity::Error,
+    why: "only psql sends the rows for it (the lines after it, or a file on the client), and \
+          waterline sends the file through a database driver, so the rows never arrive: the \
+          server waits for them or the statement fails",
+    fix: "put the rows in INSERT statements, or COPY from a server-side file with \
+          `COPY t FROM '/path'`, or load the data in application code",
+};
+
+/// A line starting with `\`: a command of the psql client, not SQL.
+pub const PSQL_META_COMMAND: Rule = Rule {
+    name: "psql-meta-command",
+    severity: Severity::Error,
+    why: "it is a command of the psql client, not SQL, and waterline sends the file through a \
+          database driver, so the server gets it as SQL and the migration fails",
+    fix: "remove it, or write in SQL what it does (for `\\i other.sql`, the statements of that \
+          file)",
 };
 
 /// `DROP TABLE` in a forward migration.
@@ -112,11 +136,13 @@ pub const NON_IDEMPOTENT_DDL: Rule = Rule {
 };
 
 /// Every rule, errors first.
-pub const RULES: [Rule; 12] = [
+pub const RULES: [Rule; 14] = [
     NEEDS_NO_TRANSACTION,
     IMPLICIT_TRANSACTION,
     ADD_NOT_NULL_WITHOUT_DEFAULT,
     TRANSACTION_CONTROL,
+    COPY_FROM_STDIN,
+    PSQL_META_COMMAND,
     DROP_TABLE,
     DROP_COLUMN,
     RENAME_TABLE,

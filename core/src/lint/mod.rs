@@ -9,6 +9,7 @@
 //! Checking needs the `sql` feature (sqlparser); the rule catalogue does not.
 
 mod catalog;
+pub(crate) mod control;
 #[cfg(feature = "sql")]
 mod parse;
 #[cfg(feature = "sql")]

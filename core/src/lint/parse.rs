@@ -90,19 +90,5 @@ pub fn statements(script: &Script, backends: &[Backend]) -> Vec<Statement> {
 
 /// The words of a statement, uppercased: runs of letters, digits and `_`.
 fn words_of(text: &str) -> Vec<String> {
-    words(text).map(Cow::into_owned).collect()
-}
-
-/// The words of `text`, uppercased: runs of letters, digits and `_`. Borrows words that are
-/// uppercase already.
-pub fn words(text: &str) -> impl Iterator<Item = Cow<'_, str>> {
-    text.split(|c: char| !(c.is_alphanumeric() || c == '_'))
-        .filter(|word| !word.is_empty())
-        .map(|word| {
-            let upper = |b: u8| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_';
-            match word.bytes().all(upper) {
-                true => Cow::Borrowed(word),
-                false => Cow::Owned(word.to_uppercase()),
-            }
-        })
+    sql_text::words(text).map(Cow::into_owned).collect()
 }

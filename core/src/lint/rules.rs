@@ -8,15 +8,18 @@ use sqlparser::ast::{
 };
 
 use super::catalog::*;
+use super::control::transaction_control;
 use super::parse::{self, Statement};
 use super::{Context, Finding, Rule};
 use crate::model::{Backend, Migration};
+use crate::sql_text;
 
 /// Whether an error rule could fire on `sql`: each needs one of these words among a
-/// statement's words (see [`parse::words`]), and `add-not-null-without-default` needs both
-/// `ALTER` and `NULL`. False for most scripts, which then need not be parsed for a build.
+/// statement's words (see [`sql_text::words`]), `add-not-null-without-default` needs both
+/// `ALTER` and `NULL`, and `copy-from-stdin` and `psql-meta-command` a line starting with `\`.
+/// False for most scripts, which then need not be parsed for a build.
 pub fn may_break(sql: &str) -> bool {
-    const ALONE: [&str; 11] = [
+    const ALONE: [&str; 15] = [
         // needs-no-transaction and implicit-transaction
         "CONCURRENTLY",
         "VALUE",
@@ -30,9 +33,14 @@ pub fn may_break(sql: &str) -> bool {
         "COMMIT",
         "END",
         "ROLLBACK",
+        "ABORT",
+        "PREPARE",
+        "XA",
+        // copy-from-stdin
+        "COPY",
     ];
     let (mut alter, mut null) = (false, false);
-    for word in parse::words(sql) {
+    for word in sql_text::words(sql) {
         if ALONE.contains(&word.as_ref()) {
             return true;
         }
@@ -42,7 +50,7 @@ pub fn may_break(sql: &str) -> bool {
             return true;
         }
     }
-    false
+    sql.lines().any(|line| line.trim_start().starts_with('\\'))
 }
 
 /// A table name as compared: lowercase, without quotes.
@@ -64,7 +72,6 @@ pub fn check(ctx: &Context<'_>, statements: &[Statement]) -> Vec<Finding> {
         .any(|s| s.words.is_empty() && s.parsed.is_err());
     let mut findings = Vec::new();
     let mut explicit_transaction = false;
-    let mut inside_body = false;
     for statement in statements {
         let finding = |rule: Rule, what: String| Finding {
             rule,
@@ -72,19 +79,20 @@ pub fn check(ctx: &Context<'_>, statements: &[Statement]) -> Vec<Finding> {
             line: statement.line,
             what,
         };
-        if inside_body {
-            inside_body = !statement.starts_with(&["END"]);
-            continue;
-        }
-        inside_body = opens_body(statement);
-        if let Some(control) = transaction_control(statement) {
-            explicit_transaction = matches!(control, "BEGIN" | "START TRANSACTION");
+        if let Some(control) = transaction_control(&statement.words) {
+            explicit_transaction = control.leaves_open;
             if ctx.in_transaction() {
                 findings.push(finding(
                     TRANSACTION_CONTROL,
-                    format!("`{control}` in a file that runs in a transaction"),
+                    format!(
+                        "`{}` in a file that runs in a transaction",
+                        control.statement
+                    ),
                 ));
             }
+        }
+        if let Some((rule, what)) = client_only(statement) {
+            findings.push(finding(rule, what));
         }
         if let Some(what) = needs_no_transaction(ctx, statement) {
             if ctx.in_transaction() {
@@ -109,38 +117,38 @@ pub fn check(ctx: &Context<'_>, statements: &[Statement]) -> Vec<Finding> {
     findings
 }
 
-/// `CREATE TRIGGER ... BEGIN` (or a procedure or function written the same way) opens a body
-/// whose statements run later, not as part of the migration.
-fn opens_body(statement: &Statement) -> bool {
-    let creates_routine = statement.starts_with(&["CREATE"])
-        && ["TRIGGER", "PROCEDURE", "FUNCTION"]
-            .iter()
-            .any(|w| statement.has_word(w));
-    creates_routine
-        && statement.has_word("BEGIN")
-        && statement.words.last().is_none_or(|w| w != "END")
+/// A statement only psql can run: `COPY ... FROM STDIN`, or a psql meta-command (a statement
+/// starting with `\`, see [`crate::statements::split`]) other than the `\.` that ends
+/// `COPY` rows.
+fn client_only(statement: &Statement) -> Option<(Rule, String)> {
+    let Some(command) = statement.text.strip_prefix('\\') else {
+        return copies_from_stdin(statement)
+            .then(|| (COPY_FROM_STDIN, "`COPY ... FROM STDIN`".to_owned()));
+    };
+    let name = command
+        .split(char::is_whitespace)
+        .next()
+        .unwrap_or_default();
+    match name {
+        "." => None,
+        copy if copy.eq_ignore_ascii_case("copy") => {
+            Some((COPY_FROM_STDIN, "psql's `\\copy`".to_owned()))
+        }
+        _ => Some((PSQL_META_COMMAND, format!("psql's `\\{name}`"))),
+    }
 }
 
-/// `BEGIN`, `START TRANSACTION`, `COMMIT`, `ROLLBACK` or `END` as a statement of its own.
-fn transaction_control(statement: &Statement) -> Option<&'static str> {
-    let tail = |at: usize| statement.words.get(at).map(String::as_str);
-    match statement.words.first().map(String::as_str)? {
-        "BEGIN"
-            if matches!(
-                tail(1),
-                None | Some(
-                    "TRANSACTION" | "WORK" | "ISOLATION" | "DEFERRED" | "IMMEDIATE" | "EXCLUSIVE"
-                )
-            ) =>
-        {
-            Some("BEGIN")
-        }
-        "START" if tail(1) == Some("TRANSACTION") => Some("START TRANSACTION"),
-        "COMMIT" => Some("COMMIT"),
-        "END" if matches!(tail(1), None | Some("TRANSACTION" | "WORK")) => Some("END"),
-        "ROLLBACK" if tail(1) != Some("TO") && tail(2) != Some("TO") => Some("ROLLBACK"),
-        _ => None,
+/// `COPY ... FROM STDIN`: `STDIN` unquoted right after `FROM` (`'stdin'` is a server file).
+fn copies_from_stdin(statement: &Statement) -> bool {
+    if !statement.starts_with(&["COPY"]) {
+        return false;
     }
+    let bare = |word: &str| {
+        let word = word.trim_end_matches(|c: char| !c.is_alphanumeric());
+        word.to_ascii_uppercase()
+    };
+    let words: Vec<String> = statement.text.split_whitespace().map(bare).collect();
+    words.windows(2).any(|pair| pair == ["FROM", "STDIN"])
 }
 
 /// What the statement is, when it cannot run inside a transaction on a backend that runs it.

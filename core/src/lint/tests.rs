@@ -158,6 +158,132 @@ fn transaction_control_in_a_transactional_file() {
 }
 
 #[test]
+fn every_statement_that_ends_or_hands_over_a_transaction_is_transaction_control() {
+    for sql in [
+        "ABORT;",
+        "abort work;",
+        "END;",
+        "END TRANSACTION;",
+        "end work;",
+        "COMMIT AND CHAIN;",
+        "ROLLBACK AND CHAIN;",
+        "COMMIT WORK;",
+        "PREPARE TRANSACTION 'x';",
+        "COMMIT PREPARED 'x';",
+        "ROLLBACK PREPARED 'x';",
+        "XA START 'x';",
+        "XA END 'x';",
+        "XA PREPARE 'x';",
+        "XA COMMIT 'x';",
+        "XA ROLLBACK 'x';",
+        "BEGIN READ WRITE;",
+    ] {
+        let file = format!("UPDATE streams SET title = '';\n{sql}");
+        assert_eq!(
+            found(&[STREAMS, ("002_x.sql", &file)]),
+            [("transaction-control", "migrations/002_x.sql".to_owned(), 2)],
+            "{sql}"
+        );
+    }
+}
+
+#[test]
+fn savepoints_prepared_statements_and_bodies_are_not_transaction_control() {
+    for sql in [
+        "SAVEPOINT a;\nROLLBACK TO SAVEPOINT a;\nROLLBACK WORK TO a;\nRELEASE SAVEPOINT a;",
+        "PREPARE get AS SELECT 1;\nEXECUTE get;",
+        "SET autocommit = 1;",
+        "CREATE TRIGGER stamp AFTER INSERT ON streams BEGIN\n  UPDATE streams SET title = CASE WHEN id > 0 THEN 'x' END;\nEND;\nSELECT 1;",
+        "CREATE FUNCTION f() RETURNS int LANGUAGE sql\nBEGIN ATOMIC\n  SELECT 1;\n  SELECT CASE WHEN true THEN 2 END;\nEND;\nSELECT f();",
+        "CREATE PROCEDURE p() LANGUAGE sql BEGIN ATOMIC INSERT INTO streams VALUES (1, 'a'); END;",
+    ] {
+        assert_eq!(
+            rules(&[STREAMS, ("002_x.sql", sql)]),
+            Vec::<&str>::new(),
+            "{sql}"
+        );
+    }
+}
+
+#[test]
+fn a_chained_commit_keeps_a_no_transaction_file_in_a_transaction() {
+    let sql = "-- waterline:no-transaction\nBEGIN;\nUPDATE streams SET title = '';\nCOMMIT AND CHAIN;\nCREATE INDEX CONCURRENTLY a ON streams (title);\nCOMMIT;";
+    assert_eq!(
+        rules(&[STREAMS, ("002_x.sql", sql)]),
+        ["implicit-transaction"]
+    );
+}
+
+#[test]
+fn copy_from_stdin_fails_on_every_backend_even_without_a_transaction() {
+    for sql in [
+        "COPY streams FROM stdin;",
+        "copy streams (id, title) FROM STDIN WITH (FORMAT csv);",
+        "-- waterline:no-transaction\nCOPY streams FROM stdin;\n1\tone\n\\.\n",
+        "SELECT 1;\n\\copy streams FROM 'streams.csv' CSV\nSELECT 2;",
+    ] {
+        assert_eq!(
+            rules(&[STREAMS, ("002_x.sql", sql)]),
+            ["copy-from-stdin"],
+            "{sql}"
+        );
+    }
+    let variants = [
+        STREAMS,
+        ("002_x/up.sql", "SELECT 1;"),
+        ("002_x/up.mysql.sql", "COPY streams FROM STDIN;"),
+        ("002_x/up.sqlite.sql", "COPY streams FROM STDIN;"),
+    ];
+    assert_eq!(rules(&variants), ["copy-from-stdin", "copy-from-stdin"]);
+    for quiet in [
+        "COPY streams FROM '/var/lib/stdin';\nCOPY streams FROM 'stdin';\nCOPY streams TO STDOUT;",
+        "-- waterline:allow(copy-from-stdin)\nCOPY streams FROM stdin;",
+    ] {
+        assert_eq!(
+            rules(&[STREAMS, ("002_x.sql", quiet)]),
+            Vec::<&str>::new(),
+            "{quiet}"
+        );
+    }
+}
+
+#[test]
+fn copy_from_stdin_message() {
+    let files = [
+        STREAMS,
+        ("002_x.sql", "SELECT 1;\nCOPY streams FROM stdin;"),
+    ];
+    assert_eq!(
+        report(&files).findings[0].to_string(),
+        "`migrations/002_x.sql` line 2: `COPY ... FROM STDIN` [copy-from-stdin]: only psql sends \
+         the rows for it (the lines after it, or a file on the client), and waterline sends the \
+         file through a database driver, so the rows never arrive: the server waits for them or \
+         the statement fails; put the rows in INSERT statements, or COPY from a server-side file \
+         with `COPY t FROM '/path'`, or load the data in application code, or allow it with \
+         `-- waterline:allow(copy-from-stdin)` at the top of the file"
+    );
+}
+
+#[test]
+fn psql_meta_commands_fail() {
+    for sql in [
+        "\\set ON_ERROR_STOP on\nSELECT 1;",
+        "SELECT 1;\n  \\i other.sql\n",
+    ] {
+        assert_eq!(
+            rules(&[STREAMS, ("002_x.sql", sql)]),
+            ["psql-meta-command"],
+            "{sql}"
+        );
+    }
+    let in_a_string = "INSERT INTO streams VALUES (1, 'a\n\\set b');";
+    assert_eq!(
+        rules(&[STREAMS, ("002_x.sql", in_a_string)]),
+        Vec::<&str>::new()
+    );
+}
+
+#[test]
 fn allow_silences_a_rule_for_its_file() {
     let sql = "-- waterline:allow(add-not-null-without-default)\nALTER TABLE streams ADD COLUMN codec VARCHAR(10) NOT NULL;";
     assert_eq!(rules(&[STREAMS, ("002_x.sql", sql)]), Vec::<&str>::new());
@@ -327,6 +453,12 @@ fn a_build_parses_only_scripts_an_error_rule_could_fire_on() {
         "ALTER TYPE mood ADD VALUE 'sad'",
         "alter table t add column x int not null",
         "-- end of file",
+        "ABORT",
+        "prepare transaction 'x'",
+        "XA START 'x'",
+        "COPY t FROM stdin",
+        "\\copy t from 'f.csv'",
+        "\\set x 1",
     ] {
         assert!(may_break(sql), "{sql}");
     }
