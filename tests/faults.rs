@@ -183,6 +183,10 @@ fn figures(name: &str, line: &str) {
     eprintln!("{name}: {line}");
 }
 
+fn is_sqlite<C: TestConnection>() -> bool {
+    C::BACKEND == waterline::Backend::Sqlite
+}
+
 fn backend_name<C: TestConnection>() -> &'static str {
     match C::BACKEND {
         waterline::Backend::Postgres => "postgres",
@@ -269,6 +273,66 @@ on_every_backend! {
         );
     }
 
+    fn sixteen_processes_without_the_lock_never_apply_a_migration_twice(db) {
+        drop(db);
+        let rounds: usize = std::env::var("WATERLINE_FAULT_ROUNDS").ok().and_then(|r| r.parse().ok()).unwrap_or(20);
+        let processes = 16;
+        let (mut claimed, mut busy, mut twice, mut disagreements) = (0, 0, 0, 0);
+        for round in 0..rounds {
+            let db = common::TestDb::<Conn>::new().unwrap();
+            let children: Vec<Child> = (0..processes)
+                .map(|_| {
+                    binary()
+                        .args(["--database-url", &db.url, "--no-lock", "up"])
+                        .stdout(Stdio::piped())
+                        .stderr(Stdio::piped())
+                        .spawn()
+                        .unwrap()
+                })
+                .collect();
+            let mut applied = Vec::new();
+            for child in children {
+                let output = child.wait_with_output().unwrap();
+                let stderr = String::from_utf8_lossy(&output.stderr);
+                let stdout = String::from_utf8(output.stdout).unwrap();
+                applied.extend(stdout
+                    .lines()
+                    .filter(|line| line.ends_with(" ms)"))
+                    .filter_map(|line| line.strip_prefix("applied ")?.split(' ').next()?.parse::<u64>().ok()));
+                if output.status.success() {
+                    continue;
+                }
+                // A process that meets another's claim stops, naming the migration. SQLite has
+                // one writer at a time: a process may also find the database busy and stop.
+                if stderr.contains("was claimed by another process") {
+                    claimed += 1;
+                } else if is_sqlite::<Conn>() && (stderr.contains("database is locked") || stderr.contains("busy")) {
+                    busy += 1;
+                } else {
+                    panic!("round {round}: a process failed for another reason: {stderr}");
+                }
+            }
+            applied.sort();
+            let before = applied.len();
+            applied.dedup();
+            twice += before - applied.len();
+            let mut conn = db.connect();
+            if agreement(&mut conn).is_err() {
+                disagreements += 1;
+            }
+            // Whatever was left for the busy ones, one more run finishes, and everything is there once.
+            let (code, _, stderr) = run(&db.url, &["up"]);
+            assert_eq!(code, 0, "round {round}: {stderr}");
+            assert_fully_migrated(&mut conn);
+        }
+        assert_eq!(twice, 0, "migrations applied more than once");
+        assert_eq!(disagreements, 0, "rounds whose tracking table disagreed with the schema");
+        figures(
+            &format!("no-lock-{}", backend_name::<Conn>()),
+            &format!("{rounds} rounds x {processes} processes with --no-lock: migrations applied more than once: {twice}; tracking rows that disagreed with the schema: {disagreements}; processes stopped by another's claim: {claimed}; by a busy database: {busy}"),
+        );
+    }
+
     fn a_process_killed_at_any_moment_leaves_a_state_the_restart_settles(db) {
         drop(db);
         let mut kills = 0;
@@ -321,7 +385,7 @@ on_every_backend! {
         let mut elsewhere = None;
         let mut holder_pid = None;
         if Conn::BACKEND == waterline::Backend::Postgres {
-            let digest = waterline_core::Checksum::of("waterline lock waterline_migrations");
+            let digest = waterline_core::Checksum::of("waterline lock public.waterline_migrations");
             let key = u64::from_be_bytes(digest.as_bytes()[..8].try_into().unwrap());
             let held = format!(
                 "FROM pg_locks WHERE locktype = 'advisory' AND granted \
@@ -464,5 +528,188 @@ mod connection_lost {
     #[test]
     fn mariadb_kill_connection_mid_run() {
         check::<diesel::MysqlConnection>();
+    }
+}
+
+/// Through PgBouncer in transaction pooling mode, where each transaction may run on another
+/// server connection, so session locks and prepared statements do not follow a client.
+#[cfg(feature = "postgres")]
+mod pgbouncer {
+    use super::*;
+    use common::pgbouncer::PgBouncer;
+
+    type Pg = diesel::PgConnection;
+
+    fn bouncer() -> Option<(common::TestDb<Pg>, PgBouncer)> {
+        let db = common::TestDb::<Pg>::new()?;
+        let server = std::env::var("WATERLINE_TEST_POSTGRES_URL").unwrap();
+        // Fewer server connections than clients, so transactions hop between them.
+        Some((db, PgBouncer::start(&server, 4)))
+    }
+
+    fn rounds() -> usize {
+        std::env::var("WATERLINE_FAULT_ROUNDS")
+            .ok()
+            .and_then(|r| r.parse().ok())
+            .unwrap_or(20)
+    }
+
+    /// Starts `processes` runs of `up` with `args` at once; their exit codes, standard errors
+    /// and the versions each applied.
+    fn at_once(url: &str, processes: usize, args: &[&str]) -> Vec<(i32, String, Vec<u64>)> {
+        let children: Vec<Child> = (0..processes)
+            .map(|_| {
+                binary()
+                    .args(["--database-url", url])
+                    .args(args)
+                    .arg("up")
+                    .stdout(Stdio::piped())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        children
+            .into_iter()
+            .map(|child| {
+                let output = child.wait_with_output().unwrap();
+                let stdout = String::from_utf8(output.stdout).unwrap();
+                let applied = stdout
+                    .lines()
+                    .filter(|line| line.ends_with(" ms)"))
+                    .filter_map(|line| {
+                        line.strip_prefix("applied ")?
+                            .split(' ')
+                            .next()?
+                            .parse()
+                            .ok()
+                    })
+                    .collect();
+                let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+                (output.status.code().unwrap_or(-1), stderr, applied)
+            })
+            .collect()
+    }
+
+    /// How many times a migration was applied more than once, over all the runs.
+    fn applied_twice(runs: &[(i32, String, Vec<u64>)]) -> usize {
+        let mut applied: Vec<u64> = runs
+            .iter()
+            .flat_map(|(_, _, v)| v.iter().copied())
+            .collect();
+        applied.sort();
+        let all = applied.len();
+        applied.dedup();
+        all - applied.len()
+    }
+
+    #[test]
+    fn sixteen_processes_through_pgbouncer_with_the_lease_lock_apply_each_migration_once() {
+        let Some((db, bouncer)) = bouncer() else {
+            return;
+        };
+        drop(db);
+        let (rounds, processes) = (rounds(), 16);
+        let mut nothing_to_do = 0;
+        for round in 0..rounds {
+            let db = common::TestDb::<Pg>::new().unwrap();
+            let runs = at_once(
+                &bouncer.url(&db.url),
+                processes,
+                &["--lock", "lease", "--lock-timeout", "300s"],
+            );
+            for (code, stderr, _) in &runs {
+                assert_eq!(*code, 0, "round {round}: a process failed: {stderr}");
+            }
+            let mut applied: Vec<u64> = runs
+                .iter()
+                .flat_map(|(_, _, v)| v.iter().copied())
+                .collect();
+            applied.sort();
+            assert_eq!(
+                applied,
+                (1..=11).collect::<Vec<u64>>(),
+                "round {round}: not every migration applied exactly once"
+            );
+            nothing_to_do += runs.iter().filter(|(_, _, v)| v.is_empty()).count();
+            let mut conn = db.connect();
+            assert_fully_migrated(&mut conn);
+            assert_eq!(
+                conn.count("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM waterline_migrations_lock"),
+                0,
+                "a lease outlived its run"
+            );
+            assert!(conn.lock_is_free());
+        }
+        figures(
+            "pgbouncer-lease",
+            &format!("{rounds} rounds x {processes} processes through PgBouncer (transaction pooling, 4 server connections) with --lock lease: every process exited 0, each of the 11 migrations applied exactly once per round (applied more than once: 0), {nothing_to_do} process runs found nothing left to do, no lease or lock left behind"),
+        );
+    }
+
+    #[test]
+    fn sixteen_processes_through_pgbouncer_without_the_lock_never_apply_a_migration_twice() {
+        let Some((db, bouncer)) = bouncer() else {
+            return;
+        };
+        drop(db);
+        let (rounds, processes) = (rounds(), 16);
+        let (mut twice, mut claimed, mut disagreements) = (0, 0, 0);
+        for round in 0..rounds {
+            let db = common::TestDb::<Pg>::new().unwrap();
+            let url = bouncer.url(&db.url);
+            let runs = at_once(&url, processes, &["--no-lock"]);
+            for (code, stderr, _) in &runs {
+                match code {
+                    0 => {}
+                    _ if stderr.contains("was claimed by another process") => claimed += 1,
+                    _ => panic!("round {round}: a process failed for another reason: {stderr}"),
+                }
+            }
+            twice += applied_twice(&runs);
+            let mut conn = db.connect();
+            if agreement(&mut conn).is_err() {
+                disagreements += 1;
+            }
+            let (code, _, stderr) = run(&url, &["--no-lock", "up"]);
+            assert_eq!(code, 0, "round {round}: {stderr}");
+            assert_fully_migrated(&mut conn);
+        }
+        assert_eq!(
+            (twice, disagreements),
+            (0, 0),
+            "applied more than once, rounds that disagreed"
+        );
+        figures(
+            "pgbouncer-no-lock",
+            &format!("{rounds} rounds x {processes} processes through PgBouncer (transaction pooling) with --no-lock: migrations applied more than once: {twice}; tracking rows that disagreed with the schema: {disagreements}; processes stopped by another's claim: {claimed}"),
+        );
+    }
+
+    #[test]
+    fn a_killed_lease_holder_is_taken_over_once_its_lease_runs_out() {
+        let Some((db, bouncer)) = bouncer() else {
+            return;
+        };
+        let url = bouncer.url(&db.url);
+        let lease = ["--lock", "lease", "--lease", "3s"];
+        let holder = Paused::start(&url, "locked:0", &lease).expect("the run reaches the lock");
+        holder.kill();
+        // Its lease outlives it: a run that will not wait is refused, naming the dead holder.
+        let (code, _, stderr) = run(&url, &["--lock", "lease", "--lock-timeout", "100ms", "up"]);
+        assert_eq!(code, 1, "{stderr}");
+        assert!(
+            stderr.contains("could not take the migration lock") && stderr.contains("(held by "),
+            "{stderr}"
+        );
+        // A run that waits longer than the lease takes it over and migrates.
+        let (code, _, stderr) = run(&url, &["--lock", "lease", "--lock-timeout", "60s", "up"]);
+        assert_eq!(code, 0, "{stderr}");
+        let mut conn = db.connect();
+        assert_fully_migrated(&mut conn);
+        assert_eq!(
+            conn.count("SELECT CAST(COUNT(*) AS BIGINT) AS n FROM waterline_migrations_lock"),
+            0
+        );
     }
 }

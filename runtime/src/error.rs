@@ -153,8 +153,29 @@ pub enum Error {
         holder: Option<String>,
     },
 
+    /// The run's lease ran out and could not be renewed before the next migration: another
+    /// process may hold it now. Migrations applied so far are applied and recorded; nothing
+    /// more ran.
+    #[error(
+        "the migration lease of `{table}` ran out while this run held it (lease {}), so another \
+         process may be migrating now; the migrations reported so far are applied and recorded, \
+         and nothing more ran here; run again, and give the lease more time than the longest \
+         migration takes",
+        humantime::format_duration(*lease)
+    )]
+    LockLost {
+        /// The tracking table whose lock it was.
+        table: String,
+        /// The length of the lease.
+        lease: Duration,
+    },
+
     /// A migration failed. Its changes were rolled back unless `rolled_back` is false.
-    #[error("{}", failed_message(migration, table, message, *rolled_back))]
+    ///
+    /// One rolled back left nothing behind: the next run applies it again, so a failure of the
+    /// database (`transient`) heals by itself and a fixed file applies. One that ran outside a
+    /// transaction may be partly applied, and waits for an operator.
+    #[error("{}", failed_message(self))]
     MigrationFailed {
         /// The migration that failed.
         migration: Box<MigrationRef>,
@@ -164,8 +185,29 @@ pub enum Error {
         message: String,
         /// Whether its changes were rolled back (it ran in a transaction).
         rolled_back: bool,
+        /// The cause, when it was the database's rather than the file's, in a few words: "a
+        /// lock timeout", "the connection to the database ending", ...
+        transient: Option<&'static str>,
+        /// Whether the failure was written to the tracking table. False when the connection
+        /// was gone: the table then still shows what it showed before the migration started.
+        recorded: bool,
         /// The diesel error; also given by [`Error::database_error`].
         cause: Box<diesel::result::Error>,
+    },
+
+    /// Another process wrote the row of a migration this one was about to run: with the lock
+    /// off, the row is the claim, and a migration is only ever run by the process that wrote
+    /// it. Nothing of the migration ran in this process.
+    #[error("{}", claimed_message(migration, table, holder, status))]
+    Claimed {
+        /// The migration.
+        migration: Box<MigrationRef>,
+        /// The tracking table.
+        table: String,
+        /// Who wrote the row, as its `applied_by` column says.
+        holder: String,
+        /// The row's status when this process read it: `running`, `applied` or `failed`.
+        status: String,
     },
 
     /// Applied migrations whose files changed after they were applied.
@@ -222,20 +264,6 @@ pub enum Error {
         detail: Option<String>,
         /// Whether it was being reverted rather than applied.
         reverting: bool,
-    },
-
-    /// A migration failed before, was rolled back, and its file has not changed since.
-    #[error(
-        "migration {migration} failed on its last run and was rolled back (recorded in `{table}`): \
-         {message}; fix the file and run again, or clear the failure with `repair`"
-    )]
-    FailedBefore {
-        /// The migration.
-        migration: Box<MigrationRef>,
-        /// The tracking table.
-        table: String,
-        /// The database's message recorded for the failure.
-        message: String,
     },
 
     /// Reverting a migration failed. Its changes were rolled back unless `rolled_back` is false.
@@ -324,7 +352,7 @@ impl Error {
             Error::MigrationFailed { migration, .. }
             | Error::RevertFailed { migration, .. }
             | Error::Unfinished { migration, .. }
-            | Error::FailedBefore { migration, .. }
+            | Error::Claimed { migration, .. }
             | Error::Irreversible { migration }
             | Error::NotRecorded { migration, .. }
             | Error::AlreadyApplied { migration, .. } => Some(migration.version),
@@ -335,25 +363,67 @@ impl Error {
     }
 }
 
-fn failed_message(
-    migration: &MigrationRef,
-    table: &str,
-    message: &str,
-    rolled_back: bool,
-) -> String {
+fn failed_message(error: &Error) -> String {
+    let Error::MigrationFailed {
+        migration,
+        table,
+        message,
+        rolled_back,
+        transient,
+        recorded,
+        ..
+    } = error
+    else {
+        unreachable!("only for MigrationFailed")
+    };
     let version = migration.version;
-    match rolled_back {
-        true => format!(
-            "migration {migration} failed and was rolled back: {message}; it is recorded as failed \
-             in `{table}`; fix the file and run again"
-        ),
-        false => format!(
-            "migration {migration} failed outside a transaction: {message}; it is recorded as \
-             failed in `{table}` and may be partly applied; check the schema, then \
-             `mark_applied({version})` if it is complete, or undo what it did and \
+    let cause = transient
+        .map(|t| format!("the cause was {t}, a condition of the database, not of the file; "))
+        .unwrap_or_default();
+    match (rolled_back, recorded) {
+        (true, _) => {
+            let next = match transient {
+                Some(_) => "nothing was applied, and it runs again at the next start",
+                None => "nothing was applied; fix the file, and it runs again at the next start",
+            };
+            let record = match recorded {
+                true => format!("the failure is recorded in `{table}`"),
+                false => format!("the failure could not be written to `{table}`"),
+            };
+            format!("migration {migration} failed and was rolled back: {message}; {cause}{next}; {record}")
+        }
+        (false, recorded) => {
+            let record = match recorded {
+                true => format!("it is recorded as failed in `{table}`"),
+                false => format!(
+                    "the failure could not be written to `{table}`, whose row for it still says \
+                     `running`"
+                ),
+            };
+            format!(
+                "migration {migration} failed outside a transaction: {message}; {cause}{record} and \
+                 it may be partly applied; check the schema, then `mark_applied({version})` if it \
+                 is complete, or undo what it did and `mark_unapplied({version})`"
+            )
+        }
+    }
+}
+
+fn claimed_message(migration: &MigrationRef, table: &str, holder: &str, status: &str) -> String {
+    let version = migration.version;
+    let stopped = match status {
+        "running" => format!(
+            "; should that process have stopped, the migration may be partly applied: check the \
+             schema, then `mark_applied({version})` if it is complete, or undo what it did and \
              `mark_unapplied({version})`"
         ),
-    }
+        _ => String::new(),
+    };
+    format!(
+        "migration {migration} was claimed by another process ({holder}, now {status}) in \
+         `{table}` while this one ran without the migration lock; nothing of it ran here; run \
+         again once that process is done, or migrate with the lock on{stopped}"
+    )
 }
 
 fn unfinished_message(

@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod pgbouncer;
 pub mod scratch;
 
 use std::path::Path;

@@ -45,7 +45,7 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use self::database::DatabaseUrl;
 use self::output::{PlanJson, StatusJson, VerifyJson};
-use crate::runner::{Runner, State, DEFAULT_TABLE};
+use crate::runner::{Locking, Runner, State, DEFAULT_TABLE};
 use crate::{Error, Migrations};
 
 /// Success.
@@ -101,9 +101,19 @@ pub struct MigrateCommand {
     #[arg(long, global = true, default_value = "60s", value_parser = humantime::parse_duration)]
     pub lock_timeout: Duration,
 
-    /// Take no migration lock (only where one process migrates, or behind PgBouncer's
-    /// transaction pooling)
-    #[arg(long, global = true)]
+    /// How replicas keep out of each other's way: a session lock (default), a lease row
+    /// (behind PgBouncer's transaction pooling), or none (a migration never runs twice, but
+    /// replicas that meet stop instead of waiting)
+    #[arg(long, global = true, value_enum, default_value_t = LockMode::Session)]
+    pub lock: LockMode,
+
+    /// How long a lease lasts unless renewed (renewed before each migration): longer than the
+    /// longest migration, as short as a dead holder may keep others waiting, e.g. 60s
+    #[arg(long, global = true, default_value = "60s", value_parser = humantime::parse_duration)]
+    pub lease: Duration,
+
+    /// Take no migration lock: the same as `--lock off`
+    #[arg(long, global = true, conflicts_with = "lock")]
     pub no_lock: bool,
 
     /// Apply pending migrations older than the newest applied one
@@ -172,7 +182,7 @@ pub enum Action {
         /// What to record
         state: MarkAs,
     },
-    /// Accept the new checksums of edited applied migrations, and clear failed ones
+    /// Accept the new checksums of edited applied migrations, and clear rolled-back failures
     Repair,
     /// Record every migration up to VERSION as applied without running it (adopt a database)
     Baseline {
@@ -211,6 +221,18 @@ pub enum Action {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+}
+
+/// The `--lock` choices: see [`Locking`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[non_exhaustive]
+pub enum LockMode {
+    /// A session lock: advisory lock, `GET_LOCK`, or the SQLite file's lock
+    Session,
+    /// A lease row in `<table>_lock`, renewed before each migration
+    Lease,
+    /// No lock
+    Off,
 }
 
 /// What `mark` records.
@@ -297,7 +319,11 @@ impl MigrateCommand {
             .runner()
             .table(&self.table)
             .lock_timeout(self.lock_timeout)
-            .locking(!self.no_lock)
+            .lock_with(match (self.no_lock, self.lock) {
+                (true, _) | (false, LockMode::Off) => Locking::Off,
+                (false, LockMode::Session) => Locking::Session,
+                (false, LockMode::Lease) => Locking::Lease(self.lease),
+            })
             .allow_out_of_order(self.allow_out_of_order)
             .ignore_missing(self.ignore_missing)
             .on_progress(output::progress)
@@ -405,7 +431,18 @@ impl MigrateCommand {
                         "cleared the failure of {cleared}; it is pending again"
                     ));
                 }
-                if repair.accepted.is_empty() && repair.cleared.is_empty() {
+                for left in &repair.partly_applied {
+                    let version = left.version;
+                    output::out(&format!(
+                        "left {left} as it is: it failed or stopped outside a transaction and may \
+                         be partly applied; check the schema, then `migrate mark {version} applied` \
+                         if it is complete, or undo what it did and `migrate mark {version} unapplied`"
+                    ));
+                }
+                if repair.accepted.is_empty()
+                    && repair.cleared.is_empty()
+                    && repair.partly_applied.is_empty()
+                {
                     output::out("nothing to repair");
                 }
             }

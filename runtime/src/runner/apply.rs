@@ -3,6 +3,12 @@
 //! (MySQL, whose DDL commits implicitly, and `no-transaction` scripts) the row is written
 //! `running` first and `applied` after, so a crash or failure leaves a row that the next run
 //! refuses to pass: nothing half-applied is ever reported as applied.
+//!
+//! A migration's row is also its claim: it is written with a plain INSERT before any of the
+//! script runs (after deleting the row this process read, for a retry), so a process that
+//! finds a row written by another since it read the table stops with
+//! [`Error::Claimed`] and runs nothing. The lock keeps replicas from meeting there; the claim
+//! keeps a migration from running twice when they do (locking off, a lock lost).
 
 use std::time::{Instant, SystemTime};
 
@@ -10,6 +16,7 @@ use diesel::result::QueryResult;
 use waterline_core::{Backend, Migration, Script};
 
 use super::assess::{embedded_checksum, migration_ref};
+use super::cause::Transient;
 use super::dialect::Dialect;
 use super::driver::Driver;
 use super::fault::{pause, Point};
@@ -17,6 +24,7 @@ use super::lock::database;
 use super::message;
 use super::record::{NewRecord, Record, RecordStatus};
 use super::report::Ran;
+use super::tables;
 use crate::error::Error;
 
 /// What every write needs: the SQL dialect and who is migrating.
@@ -61,9 +69,14 @@ pub fn now() -> String {
     humantime::format_rfc3339_micros(SystemTime::now()).to_string()
 }
 
-/// Whether `script` runs in a transaction with its tracking row on `backend`.
+/// Whether `script` runs in a transaction with its tracking row on `backend`: not on MySQL,
+/// whose DDL commits implicitly, not with `no-transaction`, and not when the script commits
+/// or rolls back inside itself (an allowed `transaction-control`), which would end that
+/// transaction part-way.
 pub fn is_transactional(script: &Script, backend: Backend) -> bool {
-    backend != Backend::Mysql && !script.directives().no_transaction()
+    backend != Backend::Mysql
+        && !script.directives().no_transaction()
+        && !script.ends_transactions()
 }
 
 /// The SQL of `script` in the order it is sent: statement by statement for a PostgreSQL
@@ -107,21 +120,36 @@ pub fn write_record(
 struct Attempt<'a> {
     migration: &'a Migration,
     script: &'a Script,
-    /// Whether the migration has a row already (a failure being retried, a forced re-run).
-    existing: bool,
+    /// The status of the migration's row when this process read it, if it had one: a failure
+    /// being retried, or an applied migration run again.
+    replacing: Option<RecordStatus>,
     started_at: String,
     clock: Instant,
 }
 
 impl<'a> Attempt<'a> {
+    fn new(migration: &'a Migration, script: &'a Script, replacing: Option<RecordStatus>) -> Self {
+        Attempt {
+            migration,
+            script,
+            replacing,
+            started_at: now(),
+            clock: Instant::now(),
+        }
+    }
+
     /// A row for this attempt, `finished` now unless `status` is running.
-    fn record(
+    fn record<'r>(
         &self,
-        ctx: &Context<'_>,
+        ctx: &Context<'r>,
         status: RecordStatus,
         transactional: bool,
-    ) -> NewRecord<'a> {
+    ) -> NewRecord<'r>
+    where
+        'a: 'r,
+    {
         let mut record = ctx.record(self.migration, status, &self.started_at);
+        record.applied_by = ctx.applied_by;
         if status != RecordStatus::Running {
             record.finished_at = Some(ctx.dialect.timestamp_value(&now()));
             record.execution_ms = Some(self.clock.elapsed().as_millis() as i64);
@@ -129,31 +157,81 @@ impl<'a> Attempt<'a> {
         record.transactional = transactional;
         record
     }
+
+    /// The SQL that deletes the row this process read, before its claim is inserted.
+    fn replacing_sql(&self, ctx: &Context<'_>) -> Option<String> {
+        let version = self.migration.version() as i64;
+        self.replacing
+            .map(|status| ctx.dialect.delete_record_if(version, status))
+    }
 }
 
-/// Applies `migration`. With `rerun`, it is already applied and runs again: a failure rolled
-/// back in a transaction then leaves its row as it was, recorded as applied.
+/// Claims `attempt`'s migration by writing `record` (its `running` row): deletes the row this
+/// process read, if any, then inserts. The INSERT fails on a row another process wrote since.
+fn claim(
+    driver: &mut dyn Driver,
+    ctx: &Context<'_>,
+    attempt: &Attempt<'_>,
+    record: &NewRecord<'_>,
+) -> QueryResult<()> {
+    if let Some(delete) = attempt.replacing_sql(ctx) {
+        driver.batch(&delete)?;
+    }
+    driver
+        .write_row(ctx.dialect.insert_record(), record)
+        .map(drop)
+}
+
+/// Sets this process's `running` row to `record`; false if the row is no longer `running`.
+fn settle(driver: &mut dyn Driver, ctx: &Context<'_>, record: &NewRecord<'_>) -> QueryResult<bool> {
+    // The count is of rows matched, also on MySQL (diesel connects with CLIENT_FOUND_ROWS).
+    let sql = ctx.dialect.update_running_record();
+    driver.write_row(sql, record).map(|matched| matched > 0)
+}
+
+/// After `cause` stopped an attempt before its claim held: [`Error::Claimed`] if another
+/// process wrote the migration's row since this one read the table.
+fn claimed_by_another(
+    driver: &mut dyn Driver,
+    ctx: &Context<'_>,
+    attempt: &Attempt<'_>,
+    cause: &diesel::result::Error,
+) -> Option<Error> {
+    use diesel::result::{DatabaseErrorKind, Error as DieselError};
+    if !matches!(
+        cause,
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
+    ) {
+        return None;
+    }
+    let records = tables::read(driver, ctx.dialect).ok()?;
+    let version = attempt.migration.version();
+    let row = records.iter().find(|r| r.version() == version)?;
+    (Some(row.status()) != attempt.replacing).then(|| Error::Claimed {
+        migration: Box::new(migration_ref(attempt.migration)),
+        table: ctx.table(),
+        holder: row.applied_by.clone(),
+        status: row.status().as_str().to_owned(),
+    })
+}
+
+/// Applies `migration`. `replacing` is the status of its row when this process read the
+/// table, if it had one: `failed` for a retry, `applied` to run it again (a failure rolled
+/// back in a transaction then leaves the row as it was, recorded as applied).
 pub fn apply(
     driver: &mut dyn Driver,
     ctx: &Context<'_>,
     migration: &Migration,
-    rerun: bool,
-    existing: bool,
+    replacing: Option<RecordStatus>,
 ) -> Result<Ran, Error> {
     let script = migration
         .up()
         .for_backend(ctx.backend())
         .expect("every migration has an up script");
     pause(Point::Before, migration.version());
-    let attempt = Attempt {
-        migration,
-        script,
-        existing: existing || rerun,
-        started_at: now(),
-        clock: Instant::now(),
-    };
+    let attempt = Attempt::new(migration, script, replacing);
     let ran = match is_transactional(script, ctx.backend()) {
-        true => apply_in_transaction(driver, ctx, &attempt, rerun),
+        true => apply_in_transaction(driver, ctx, &attempt),
         false => apply_outside_transaction(driver, ctx, &attempt),
     }?;
     tracing::info!(
@@ -169,7 +247,6 @@ fn apply_in_transaction(
     driver: &mut dyn Driver,
     ctx: &Context<'_>,
     attempt: &Attempt<'_>,
-    rerun: bool,
 ) -> Result<Ran, Error> {
     let version = attempt.migration.version();
     let result = match ctx.backend() {
@@ -179,37 +256,48 @@ fn apply_in_transaction(
             driver.transaction(&mut |tx| script_and_row(tx, ctx, attempt))
         }
     };
-    if result.is_ok() {
-        pause(Point::Committed, version);
-    }
     match result {
-        Ok(()) => Ok(ran(attempt.migration, attempt.clock)),
-        Err(cause) if rerun => Err(failed(ctx, attempt.migration, true, cause)),
-        Err(cause) => Err(record_failure(driver, ctx, attempt, true, cause)),
+        Ok(()) => {
+            pause(Point::Committed, version);
+            Ok(ran(attempt.migration, attempt.clock))
+        }
+        Err(cause) => match claimed_by_another(driver, ctx, attempt, &cause) {
+            Some(claimed) => Err(claimed),
+            None => Err(record_failure(driver, ctx, attempt, true, cause)),
+        },
     }
 }
 
-/// Runs the script of `attempt` and writes its `applied` row, in the transaction the caller
-/// provides. On PostgreSQL both go in one message ([`message`](super::message)).
+/// Claims the migration of `attempt`, runs its script and sets its row `applied`, in the
+/// transaction the caller provides. On PostgreSQL all three go in one message
+/// ([`message`](super::message)).
 fn script_and_row(
     driver: &mut dyn Driver,
     ctx: &Context<'_>,
     attempt: &Attempt<'_>,
 ) -> QueryResult<()> {
-    let record = attempt.record(ctx, RecordStatus::Applied, true);
+    let version = attempt.migration.version();
     if ctx.backend() == Backend::Postgres {
-        let record = NewRecord {
-            applied_by: ctx.applied_by,
-            ..record
-        };
+        let record = attempt.record(ctx, RecordStatus::Running, true);
         let table = ctx.dialect.quoted();
         let sql = attempt.script.sql();
-        return driver.batch(&message::apply_in_one_message(table, sql, &record));
+        let replacing = attempt.replacing_sql(ctx);
+        let message = message::apply_in_one_message(table, sql, &record, replacing.as_deref());
+        return driver.batch(&message);
     }
-    let version = attempt.migration.version();
+    claim(
+        driver,
+        ctx,
+        attempt,
+        &attempt.record(ctx, RecordStatus::Running, true),
+    )?;
     driver.batch(attempt.script.sql())?;
     pause(Point::ScriptDone, version);
-    write_record(driver, ctx, &record, attempt.existing)?;
+    settle(
+        driver,
+        ctx,
+        &attempt.record(ctx, RecordStatus::Applied, true),
+    )?;
     pause(Point::Recorded, version);
     Ok(())
 }
@@ -221,8 +309,10 @@ fn apply_outside_transaction(
 ) -> Result<Ran, Error> {
     let version = attempt.migration.version();
     let running = attempt.record(ctx, RecordStatus::Running, false);
-    write_record(driver, ctx, &running, attempt.existing)
-        .map_err(|cause| database("record the start of a migration", ctx.dialect, cause))?;
+    if let Err(cause) = claim(driver, ctx, attempt, &running) {
+        return Err(claimed_by_another(driver, ctx, attempt, &cause)
+            .unwrap_or_else(|| database("record the start of a migration", ctx.dialect, cause)));
+    }
     pause(Point::RunningRecorded, version);
     if let Err(cause) = run_outside_transaction(driver, attempt.script, ctx.backend(), version) {
         return Err(record_failure(driver, ctx, attempt, false, cause));
@@ -230,18 +320,37 @@ fn apply_outside_transaction(
     pause(Point::ScriptDone, version);
     // Should this fail, the row stays `running` and the next run refuses with instructions.
     let applied = attempt.record(ctx, RecordStatus::Applied, false);
-    write_record(driver, ctx, &applied, true)
-        .map_err(|cause| database("record a migration as applied", ctx.dialect, cause))?;
+    match settle(driver, ctx, &applied) {
+        Ok(true) => {}
+        Ok(false) => {
+            return Err(Error::Database {
+                operation: "record a migration as applied",
+                table: ctx.table(),
+                message: format!(
+                    "the row of version {version} is no longer the `running` row this process \
+                     wrote; something else changed it while the migration ran"
+                ),
+                cause: Box::new(diesel::result::Error::NotFound),
+            })
+        }
+        Err(cause) => {
+            return Err(database(
+                "record a migration as applied",
+                ctx.dialect,
+                cause,
+            ));
+        }
+    }
     pause(Point::Committed, version);
     Ok(ran(attempt.migration, attempt.clock))
 }
 
-/// Applies `migrations` (each with whether it has a row already) and their rows in one
-/// transaction: all of them, or none.
+/// Applies `migrations` (each with the status of its row, if it has one) and their rows in
+/// one transaction: all of them, or none.
 pub fn apply_together(
     driver: &mut dyn Driver,
     ctx: &Context<'_>,
-    migrations: &[(&Migration, bool)],
+    migrations: &[(&Migration, Option<RecordStatus>)],
 ) -> Result<Vec<Ran>, Error> {
     let backend = ctx.backend();
     if backend == Backend::Mysql {
@@ -264,7 +373,9 @@ pub fn apply_together(
         .iter()
         .position(|script| !is_transactional(script, backend))
     {
-        let reason = "it runs outside a transaction (`-- waterline:no-transaction`)".to_owned();
+        let reason = "it runs outside a transaction (`-- waterline:no-transaction`, or a \
+                      `COMMIT` of its own)"
+            .to_owned();
         return Err(Error::NotTogether {
             migration: Some(Box::new(migration_ref(migrations[index].0))),
             reason,
@@ -274,16 +385,10 @@ pub fn apply_together(
     let mut failing = 0;
     let result = driver.transaction(&mut |tx| {
         done.clear();
-        for (index, ((migration, existing), script)) in migrations.iter().zip(&scripts).enumerate()
+        for (index, ((migration, replacing), script)) in migrations.iter().zip(&scripts).enumerate()
         {
             failing = index;
-            let attempt = Attempt {
-                migration,
-                script,
-                existing: *existing,
-                started_at: now(),
-                clock: Instant::now(),
-            };
+            let attempt = Attempt::new(migration, script, *replacing);
             script_and_row(tx, ctx, &attempt)?;
             done.push(ran(migration, attempt.clock));
         }
@@ -292,16 +397,12 @@ pub fn apply_together(
     match result {
         Ok(()) => Ok(done),
         Err(cause) => {
-            let (migration, existing) = migrations[failing];
-            let script = scripts[failing];
-            let attempt = Attempt {
-                migration,
-                script,
-                existing,
-                started_at: now(),
-                clock: Instant::now(),
-            };
-            Err(record_failure(driver, ctx, &attempt, true, cause))
+            let (migration, replacing) = migrations[failing];
+            let attempt = Attempt::new(migration, scripts[failing], replacing);
+            match claimed_by_another(driver, ctx, &attempt, &cause) {
+                Some(claimed) => Err(claimed),
+                None => Err(record_failure(driver, ctx, &attempt, true, cause)),
+            }
         }
     }
 }
@@ -327,7 +428,14 @@ fn run_outside_transaction(
     Ok(())
 }
 
-/// Records the failure of `attempt` in the tracking table and returns its error.
+/// Records the failure of `attempt` in the tracking table, where it can be, and returns its
+/// error.
+///
+/// Rolled back, its claim went with the transaction: the failure is written as a new row (or
+/// over the `failed` row it was retrying), unless another process has claimed the migration
+/// since. Outside a transaction, the failure replaces this process's `running` row. A rerun of
+/// an applied migration leaves its `applied` row as it was. Nothing is written on a connection
+/// that is gone.
 fn record_failure(
     driver: &mut dyn Driver,
     ctx: &Context<'_>,
@@ -336,26 +444,32 @@ fn record_failure(
     cause: diesel::result::Error,
 ) -> Error {
     let migration = attempt.migration;
+    let transient = Transient::of(&cause);
     let mut record = attempt.record(ctx, RecordStatus::Failed, rolled_back);
     record.error = Some(cause.to_string());
-    if let Err(error) = write_record(driver, ctx, &record, true) {
+    let written = match (transient, rolled_back, attempt.replacing) {
+        (Some(t), _, _) if t.lost_the_connection() => Ok(false),
+        (_, true, Some(RecordStatus::Applied)) => Ok(false),
+        (_, true, Some(RecordStatus::Failed)) => driver
+            .write_row(ctx.dialect.update_failed_record(), &record)
+            .map(|matched| matched > 0),
+        (_, true, _) => driver
+            .write_row(ctx.dialect.insert_record(), &record)
+            .map(|inserted| inserted > 0),
+        (_, false, _) => settle(driver, ctx, &record),
+    };
+    let recorded = written.unwrap_or_else(|error| {
         tracing::error!(version = migration.version(), %error, "could not record the failure of a migration");
-    }
+        false
+    });
     tracing::error!(version = migration.version(), name = migration.name(), error = %cause, "migration failed");
-    failed(ctx, migration, rolled_back, cause)
-}
-
-fn failed(
-    ctx: &Context<'_>,
-    migration: &Migration,
-    rolled_back: bool,
-    cause: diesel::result::Error,
-) -> Error {
     Error::MigrationFailed {
         migration: Box::new(migration_ref(migration)),
         table: ctx.table(),
         message: cause.to_string(),
         rolled_back,
+        transient: transient.map(Transient::describe),
+        recorded,
         cause: Box::new(cause),
     }
 }

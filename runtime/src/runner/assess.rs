@@ -20,6 +20,8 @@ pub struct Rules {
     pub allow_out_of_order: bool,
     pub ignore_missing: bool,
     pub target: Option<u64>,
+    /// The run holds no migration lock: a `running` row may be another process at work.
+    pub unlocked: bool,
 }
 
 /// How a migration is named in errors.
@@ -61,7 +63,7 @@ pub fn pending<'m>(
 ) -> Result<Vec<&'m Migration>, Error> {
     let embedded: HashMap<u64, &Migration> = migrations.iter().map(|m| (m.version(), m)).collect();
     let find = |record: &Record| embedded.get(&record.version()).copied();
-    unfinished(records, &find, backend, table)?;
+    unfinished(records, &find, rules, table)?;
     drift(records, &find, backend, table)?;
     refuse_missing(records, &find, rules, table)?;
     let applied: HashMap<u64, &Record> = records
@@ -116,18 +118,18 @@ pub fn nothing_to_do(
 
 type Find<'a, 'm> = dyn Fn(&Record) -> Option<&'m Migration> + 'a;
 
-/// Refuses a `running` row, or a `failed` row that may be partly applied or whose file is
-/// unchanged.
+/// Refuses a `running` row, or a `failed` row that may be partly applied. A failure rolled
+/// back left nothing behind: whatever caused it (the file, a timeout, a lost connection), the
+/// migration is pending and the next run tries it again.
 pub fn refuse_unfinished(
     records: &[Record],
     migrations: &[Migration],
-    backend: Backend,
     table: &str,
 ) -> Result<(), Error> {
     unfinished(
         records,
         &|r: &Record| migrations.iter().find(|m| m.version() == r.version()),
-        backend,
+        Rules::default(),
         table,
     )
 }
@@ -150,7 +152,7 @@ pub fn refuse_drift(
 fn unfinished(
     records: &[Record],
     find: &Find<'_, '_>,
-    backend: Backend,
+    rules: Rules,
     table: &str,
 ) -> Result<(), Error> {
     for record in records {
@@ -158,6 +160,15 @@ fn unfinished(
         let table = table.to_owned();
         match record.status() {
             RecordStatus::Applied => {}
+            // Without the lock, a `running` row may be another process at work: its claim.
+            RecordStatus::Running if rules.unlocked && record.error.is_none() => {
+                return Err(Error::Claimed {
+                    migration,
+                    table,
+                    holder: record.applied_by.clone(),
+                    status: record.status.clone(),
+                });
+            }
             RecordStatus::Running => {
                 let reverting = record.error.as_deref() == Some(REVERTING);
                 let started = if reverting {
@@ -194,18 +205,8 @@ fn unfinished(
                     reverting,
                 });
             }
-            RecordStatus::Failed => {
-                let unchanged =
-                    find(record).is_some_and(|m| embedded_checksum(m, backend) == record.checksum);
-                if unchanged {
-                    let message = record.error.clone().unwrap_or_default();
-                    return Err(Error::FailedBefore {
-                        migration,
-                        table,
-                        message,
-                    });
-                }
-            }
+            // Rolled back, so nothing of it is in the database: it is pending, and runs again.
+            RecordStatus::Failed => {}
         }
     }
     Ok(())
@@ -482,13 +483,13 @@ mod tests {
     }
 
     #[test]
-    fn failed_rows_retry_only_when_rolled_back_and_changed() {
+    fn rolled_back_failures_retry_and_partly_applied_ones_refuse() {
         let m = three();
         let failed = record(&m[0], RecordStatus::Failed, true);
-        assert!(matches!(
-            run(&m, std::slice::from_ref(&failed), Rules::default()),
-            Err(Error::FailedBefore { .. })
-        ));
+        assert_eq!(
+            run(&m, std::slice::from_ref(&failed), Rules::default()).unwrap(),
+            [1, 2, 3]
+        );
         let mut fixed = failed;
         fixed.checksum = "0".repeat(64);
         assert_eq!(run(&m, &[fixed], Rules::default()).unwrap(), [1, 2, 3]);

@@ -3,6 +3,7 @@
 
 use waterline_core::Backend;
 
+use super::record::RecordStatus;
 use super::table::TableName;
 use super::write::{Column, RowSql};
 
@@ -16,9 +17,12 @@ pub struct Dialect {
     backend: Backend,
     quoted: String,
     layout_table: String,
+    lease_table: String,
     display: String,
     insert: RowSql,
     update: RowSql,
+    update_running: RowSql,
+    update_failed: RowSql,
 }
 
 impl Dialect {
@@ -30,8 +34,11 @@ impl Dialect {
             backend,
             insert: RowSql::insert(&quoted, cast),
             update: RowSql::update(&quoted, cast),
+            update_running: RowSql::update_if(&quoted, cast, RecordStatus::Running),
+            update_failed: RowSql::update_if(&quoted, cast, RecordStatus::Failed),
             quoted,
             layout_table: table.quoted_with_suffix(backend, "_layout"),
+            lease_table: table.quoted_with_suffix(backend, "_lock"),
             display: table.display(),
         }
     }
@@ -151,6 +158,29 @@ impl Dialect {
         format!("DELETE FROM {} WHERE version = {version}", self.quoted)
     }
 
+    /// Deletes the row of `version` if its status is still `status`: the first half of
+    /// claiming a migration whose row this process read (a failure to retry, an applied
+    /// migration run again). Should another process have claimed it since, nothing is deleted
+    /// and the claim's INSERT meets that process's row.
+    pub fn delete_record_if(&self, version: i64, status: RecordStatus) -> String {
+        format!(
+            "DELETE FROM {} WHERE version = {version} AND status = '{}'",
+            self.quoted,
+            status.as_str()
+        )
+    }
+
+    /// Sets every column of the row of a version, if its status is still `running`: this
+    /// process's claim, and no one else's row.
+    pub fn update_running_record(&self) -> &RowSql {
+        &self.update_running
+    }
+
+    /// Sets every column of the row of a version, if its status is still `failed`.
+    pub fn update_failed_record(&self) -> &RowSql {
+        &self.update_failed
+    }
+
     /// Whether the tracking table exists, as `value` 0 or 1.
     pub fn table_exists(&self) -> String {
         let condition = match self.backend {
@@ -215,22 +245,56 @@ impl Dialect {
         }
     }
 
+    /// The tracking table as the server resolves it, as SQL text: `schema.table`, whatever
+    /// the spelling the run was given. `waterline_migrations` and
+    /// `public.waterline_migrations` are one table, so they must be one lock.
+    ///
+    /// PostgreSQL: identifiers are quoted, so never case-folded; an unqualified name is the
+    /// schema where the table is found on the `search_path`, or where `CREATE TABLE` would put
+    /// it. MySQL: the database is the current one unless named, and both parts are folded to
+    /// lower case where the server compares table names without case
+    /// (`lower_case_table_names` 1 or 2).
+    fn resolved_table(&self) -> String {
+        let (schema, table) = self.schema_and_table();
+        match self.backend {
+            Backend::Postgres => {
+                let schema = match schema {
+                    Some(schema) => format!("'{schema}'"),
+                    None => format!(
+                        "coalesce((SELECT n.nspname::text FROM pg_catalog.pg_class c \
+                         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                         WHERE c.oid = to_regclass('\"{table}\"')), current_schema()::text, '')"
+                    ),
+                };
+                format!("{schema} || '.{table}'")
+            }
+            Backend::Mysql => {
+                let schema =
+                    schema.map_or("COALESCE(DATABASE(), '')".to_owned(), |s| format!("'{s}'"));
+                let name = format!("CONCAT({schema}, '.{table}')");
+                format!("IF(@@lower_case_table_names = 0, {name}, LOWER({name}))")
+            }
+            Backend::Sqlite => format!("'{}'", self.display),
+        }
+    }
+
     /// PostgreSQL: the number naming this table's lock, the same in every process: the first
-    /// eight bytes of the SHA-256 of `waterline lock <table>`, as a signed big-endian integer.
-    /// The server hashes it (`sha256`, PostgreSQL 11 and later), so the runner carries no
-    /// hash code of its own.
+    /// eight bytes of the SHA-256 of `waterline lock <schema>.<table>` (the table as
+    /// [resolved](Self::resolved_table)), as a signed big-endian integer. The server hashes it
+    /// (`sha256`, PostgreSQL 11 and later), so the runner carries no hash code of its own.
     fn lock_key(&self) -> String {
         format!(
-            "('x' || left(encode(sha256(convert_to('waterline lock {}', 'UTF8')), 'hex'), 16))::bit(64)::bigint",
-            self.display
+            "('x' || left(encode(sha256(convert_to('waterline lock ' || {}, 'UTF8')), 'hex'), 16))::bit(64)::bigint",
+            self.resolved_table()
         )
     }
 
-    /// MySQL lock names are server-wide, so the database's name is part of it.
+    /// MySQL lock names are server-wide, so they name the database with the table
+    /// ([resolved](Self::resolved_table)).
     fn mysql_lock_name(&self) -> String {
         format!(
-            "CONCAT('waterline:', LEFT(SHA2(CONCAT(COALESCE(DATABASE(), ''), '.', '{}'), 256), 40))",
-            self.display
+            "CONCAT('waterline:', LEFT(SHA2({}, 256), 40))",
+            self.resolved_table()
         )
     }
 
@@ -246,11 +310,17 @@ impl Dialect {
         }
     }
 
-    /// Releases the lock.
+    /// Releases the lock; `value` is 1 when this session held it, as it should have.
     pub fn unlock(&self) -> String {
         match self.backend {
-            Backend::Postgres => format!("SELECT pg_advisory_unlock({})", self.lock_key()),
-            Backend::Mysql => format!("DO RELEASE_LOCK({})", self.mysql_lock_name()),
+            Backend::Postgres => format!(
+                "SELECT CAST(CASE WHEN pg_advisory_unlock({}) THEN 1 ELSE 0 END AS BIGINT) AS value",
+                self.lock_key()
+            ),
+            Backend::Mysql => format!(
+                "SELECT CAST(COALESCE(RELEASE_LOCK({}), 0) AS SIGNED) AS value",
+                self.mysql_lock_name()
+            ),
             Backend::Sqlite => {
                 "PRAGMA locking_mode = NORMAL; SELECT count(*) FROM sqlite_master;".to_owned()
             }
@@ -281,6 +351,92 @@ impl Dialect {
         }
     }
 
+    /// The server's clock plus `ms` milliseconds, or now, as the lease table stores times.
+    fn lease_time(&self, ms: Option<u128>) -> String {
+        match (self.backend, ms) {
+            (Backend::Postgres, None) => "clock_timestamp()".to_owned(),
+            (Backend::Postgres, Some(ms)) => {
+                format!("clock_timestamp() + interval '{ms} milliseconds'")
+            }
+            (Backend::Mysql, None) => "NOW(6)".to_owned(),
+            (Backend::Mysql, Some(ms)) => format!("NOW(6) + INTERVAL {} MICROSECOND", ms * 1000),
+            (Backend::Sqlite, None) => "strftime('%Y-%m-%d %H:%M:%f', 'now')".to_owned(),
+            (Backend::Sqlite, Some(ms)) => format!(
+                "strftime('%Y-%m-%d %H:%M:%f', 'now', '+{}.{:03} seconds')",
+                ms / 1000,
+                ms % 1000
+            ),
+        }
+    }
+
+    /// Creates the lease table when missing: one row at most, the lease of the process that
+    /// holds the lock, with the token that proves it and when it ends by the server's clock.
+    pub fn create_lease_table(&self) -> String {
+        let timestamp = match self.backend {
+            Backend::Postgres => "TIMESTAMPTZ",
+            Backend::Mysql => "DATETIME(6)",
+            Backend::Sqlite => "TEXT",
+        };
+        format!(
+            "CREATE TABLE IF NOT EXISTS {} (id SMALLINT NOT NULL PRIMARY KEY, holder VARCHAR(255) \
+             NOT NULL, token VARCHAR(64) NOT NULL, expires_at {timestamp} NOT NULL)",
+            self.lease_table
+        )
+    }
+
+    /// One try at the lease: deletes a lease that has ended, then inserts this process's,
+    /// ending `lease_ms` from now. The INSERT fails on a lease still held. `holder` and `token`
+    /// are [`lease_text`]-safe.
+    pub fn take_lease(&self, holder: &str, token: &str, lease_ms: u128) -> String {
+        format!(
+            "DELETE FROM {table} WHERE id = 1 AND expires_at < {now}; \
+             INSERT INTO {table} (id, holder, token, expires_at) VALUES (1, '{holder}', '{token}', {until})",
+            table = self.lease_table,
+            now = self.lease_time(None),
+            holder = lease_text(holder),
+            token = lease_text(token),
+            until = self.lease_time(Some(lease_ms)),
+        )
+    }
+
+    /// Extends the lease of `token` to `lease_ms` from now, if it is still this process's.
+    pub fn renew_lease(&self, token: &str, lease_ms: u128) -> String {
+        format!(
+            "UPDATE {} SET expires_at = {} WHERE id = 1 AND token = '{}'",
+            self.lease_table,
+            self.lease_time(Some(lease_ms)),
+            lease_text(token)
+        )
+    }
+
+    /// Whether `token` holds a lease that has not ended, as `value` 0 or 1.
+    pub fn holds_lease(&self, token: &str) -> String {
+        format!(
+            "SELECT CAST(COUNT(*) AS {}) AS value FROM {} WHERE id = 1 AND token = '{}' AND expires_at >= {}",
+            self.bigint(),
+            self.lease_table,
+            lease_text(token),
+            self.lease_time(None)
+        )
+    }
+
+    /// Ends the lease of `token`, if it is still this process's.
+    pub fn release_lease(&self, token: &str) -> String {
+        format!(
+            "DELETE FROM {} WHERE id = 1 AND token = '{}'",
+            self.lease_table,
+            lease_text(token)
+        )
+    }
+
+    /// Who holds the lease, as `value` text.
+    pub fn lease_holder(&self) -> String {
+        format!(
+            "SELECT holder AS value FROM {} WHERE id = 1",
+            self.lease_table
+        )
+    }
+
     /// SQLite: takes an exclusive lock on the whole database that outlasts transactions. It
     /// waits in the normal locking mode, where a waiter holds no lock between tries, and
     /// switches to the exclusive mode only once it holds the lock: a waiter already in the
@@ -298,6 +454,21 @@ impl Dialect {
     pub fn sqlite_set_busy_timeout(&self, timeout_ms: i64) -> String {
         format!("PRAGMA busy_timeout = {timeout_ms};")
     }
+}
+
+/// `text` with only characters that need no quoting in any SQL string literal: letters,
+/// digits and ` ._-:()@/`; any other becomes `_`. Lease holders and tokens are for people to
+/// read and for this process to recognise, never parsed.
+pub fn lease_text(text: &str) -> String {
+    text.chars()
+        .take(255)
+        .map(
+            |c| match c.is_ascii_alphanumeric() || " ._-:()@/".contains(c) {
+                true => c,
+                false => '_',
+            },
+        )
+        .collect()
 }
 
 #[cfg(test)]
@@ -323,16 +494,57 @@ mod tests {
     }
 
     #[test]
-    fn lock_keys_name_the_table() {
+    fn lock_keys_name_the_table_as_the_server_resolves_it() {
         let other = Dialect::new(Backend::Postgres, &TableName::parse("app.other").unwrap());
-        assert!(dialect(Backend::Postgres)
+        let default = dialect(Backend::Postgres).lock_key();
+        assert!(
+            default.contains("'waterline lock ' || coalesce((SELECT n.nspname"),
+            "{default}"
+        );
+        assert!(
+            default.contains("to_regclass('\"waterline_migrations\"')"),
+            "{default}"
+        );
+        assert!(
+            default.contains("current_schema()::text, '') || '.waterline_migrations'"),
+            "{default}"
+        );
+        assert!(other
             .lock_key()
-            .contains("'waterline lock waterline_migrations'"));
-        assert!(other.lock_key().contains("'waterline lock app.other'"));
-        assert!(dialect(Backend::Mysql)
+            .contains("'waterline lock ' || 'app' || '.other'"));
+        let mysql = dialect(Backend::Mysql).try_lock().unwrap();
+        assert!(
+            mysql.contains("IF(@@lower_case_table_names = 0, CONCAT(COALESCE(DATABASE(), ''), '.waterline_migrations'), LOWER("),
+            "{mysql}"
+        );
+        let qualified = Dialect::new(Backend::Mysql, &TableName::parse("test.t").unwrap());
+        assert!(qualified
             .try_lock()
             .unwrap()
-            .contains("'.', 'waterline_migrations'"));
+            .contains("CONCAT('test', '.t')"));
         assert_eq!(dialect(Backend::Sqlite).try_lock(), None);
+    }
+
+    #[test]
+    fn a_lease_is_taken_only_where_none_is_held_and_its_texts_need_no_quoting() {
+        let pg = dialect(Backend::Postgres);
+        let take = pg.take_lease("web-1 (pid 7)", "abc", 60_000);
+        assert_eq!(
+            take,
+            "DELETE FROM \"waterline_migrations_lock\" WHERE id = 1 AND expires_at < clock_timestamp(); \
+             INSERT INTO \"waterline_migrations_lock\" (id, holder, token, expires_at) VALUES (1, \
+             'web-1 (pid 7)', 'abc', clock_timestamp() + interval '60000 milliseconds')"
+        );
+        assert!(
+            !take.contains("ON CONFLICT"),
+            "a held lease must make the INSERT fail"
+        );
+        assert_eq!(lease_text("o'brien\\; DROP"), "o_brien__ DROP");
+        assert!(dialect(Backend::Mysql)
+            .renew_lease("t", 1500)
+            .contains("NOW(6) + INTERVAL 1500000 MICROSECOND"));
+        assert!(dialect(Backend::Sqlite)
+            .renew_lease("t", 1500)
+            .contains("strftime('%Y-%m-%d %H:%M:%f', 'now', '+1.500 seconds')"));
     }
 }

@@ -17,17 +17,24 @@ use super::record::NewRecord;
 use super::write::Column;
 
 /// The one message applying `script` with `record`'s row, in the tracking table `table`
-/// (quoted).
-pub fn apply_in_one_message(table: &str, script: &str, record: &NewRecord<'_>) -> String {
+/// (quoted). `replacing` is the SQL that first removes the row this process read for the
+/// version (see [`Dialect::delete_record_if`](super::dialect::Dialect::delete_record_if)), when
+/// it read one.
+///
+/// The row is a claim: a plain INSERT, which fails on a row another process wrote since this
+/// one read the table, before any of the script runs. (An `ON CONFLICT ... DO UPDATE` would
+/// wait for that process to commit, overwrite its row and run the script a second time.)
+pub fn apply_in_one_message(
+    table: &str,
+    script: &str,
+    record: &NewRecord<'_>,
+    replacing: Option<&str>,
+) -> String {
     let names: Vec<&str> = Column::ALL.iter().map(|c| c.name()).collect();
-    let replace: Vec<String> = Column::ALL[1..]
-        .iter()
-        .map(|c| format!("{0} = EXCLUDED.{0}", c.name()))
-        .collect();
+    let replacing = replacing.map(|sql| format!("{sql};\n")).unwrap_or_default();
     format!(
-        "INSERT INTO {table} ({names}) VALUES ({version}, {name}, {checksum}, {algorithm}, \
-         'running', statement_timestamp(), NULL, NULL, NULL, {applied_by}, 1) \
-         ON CONFLICT (version) DO UPDATE SET {replace};\n\
+        "{replacing}INSERT INTO {table} ({names}) VALUES ({version}, {name}, {checksum}, {algorithm}, \
+         'running', statement_timestamp(), NULL, NULL, NULL, {applied_by}, 1);\n\
          {script}\n;\n\
          UPDATE {table} SET status = 'applied', finished_at = clock_timestamp(), \
          execution_ms = CAST(1000 * EXTRACT(EPOCH FROM clock_timestamp() - statement_timestamp()) AS BIGINT) \
@@ -38,7 +45,6 @@ pub fn apply_in_one_message(table: &str, script: &str, record: &NewRecord<'_>) -
         checksum = dollar_quoted(&record.checksum),
         algorithm = dollar_quoted(waterline_core::ALGORITHM),
         applied_by = dollar_quoted(record.applied_by),
-        replace = replace.join(", "),
     )
 }
 
@@ -103,19 +109,28 @@ mod tests {
             applied_by: "web-1 (pid 7)",
             transactional: true,
         };
-        let message = apply_in_one_message("\"t\"", "CREATE TABLE codecs (id INT);", &record);
+        let message = apply_in_one_message("\"t\"", "CREATE TABLE codecs (id INT);", &record, None);
         let (row, rest) = message.split_once(";\n").unwrap();
         assert!(
             row.starts_with("INSERT INTO \"t\" (version, name, checksum,"),
             "{row}"
         );
         assert!(row.contains("VALUES (24, $waterline$add_codec$waterline$, $waterline$abab"));
-        assert!(row.contains("'running', statement_timestamp(), NULL, NULL, NULL, $waterline$web-1 (pid 7)$waterline$, 1)"));
-        assert!(row.ends_with("ON CONFLICT (version) DO UPDATE SET name = EXCLUDED.name, checksum = EXCLUDED.checksum, checksum_algorithm = EXCLUDED.checksum_algorithm, status = EXCLUDED.status, started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at, execution_ms = EXCLUDED.execution_ms, error = EXCLUDED.error, applied_by = EXCLUDED.applied_by, transactional = EXCLUDED.transactional"));
+        assert!(row.ends_with("'running', statement_timestamp(), NULL, NULL, NULL, $waterline$web-1 (pid 7)$waterline$, 1)"));
+        assert!(!message.contains("ON CONFLICT"), "the row must be a claim");
         let (script, update) = rest.split_once("\n;\n").unwrap();
         assert_eq!(script, "CREATE TABLE codecs (id INT);");
         assert!(update
             .starts_with("UPDATE \"t\" SET status = 'applied', finished_at = clock_timestamp()"));
         assert!(update.ends_with("WHERE version = 24"));
+        let retry = apply_in_one_message(
+            "\"t\"",
+            "SELECT 1;",
+            &record,
+            Some("DELETE FROM \"t\" WHERE version = 24 AND status = 'failed'"),
+        );
+        assert!(retry.starts_with(
+            "DELETE FROM \"t\" WHERE version = 24 AND status = 'failed';\nINSERT INTO \"t\""
+        ));
     }
 }

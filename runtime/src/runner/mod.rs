@@ -2,6 +2,7 @@
 
 mod apply;
 mod assess;
+mod cause;
 mod columns;
 mod dialect;
 mod driver;
@@ -76,7 +77,7 @@ pub struct Runner<'m> {
     migrations: &'m Migrations,
     table: String,
     lock_timeout: Duration,
-    locking: bool,
+    locking: Locking,
     rules: Rules,
     applied_by: Option<String>,
     single_transaction: bool,
@@ -96,6 +97,30 @@ impl fmt::Debug for Runner<'_> {
             .finish_non_exhaustive()
     }
 }
+
+/// How a run keeps other processes from migrating the same database at the same time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Locking {
+    /// A lock of the database session: a PostgreSQL advisory lock, a MySQL `GET_LOCK`, an
+    /// exclusive lock on the SQLite file. Freed by the server if the process dies. Needs the
+    /// run's statements to share one server session, which PgBouncer's transaction pooling
+    /// does not give.
+    Session,
+    /// A lease: a row in `<table>_lock` naming the holder, with a token and an end time by
+    /// the server's clock, taken and renewed (before each migration) by single statements, so
+    /// it works through any connection pooler. A holder that dies holds it until the lease
+    /// runs out; make it longer than the longest migration, as a holder still running past it
+    /// may find another process has taken over (that process then meets the running
+    /// migration's claim and stops).
+    Lease(Duration),
+    /// No lock. Each migration's row is still its claim, so none runs twice, but processes
+    /// that meet stop with [`Error::Claimed`] rather than wait for each other.
+    Off,
+}
+
+/// The lease [`Locking::Lease`] gets from the `migrate` command unless told otherwise.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
 
 /// Which way a migration runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -132,8 +157,13 @@ pub enum Progress<'a> {
 pub struct Repair {
     /// Applied migrations whose new checksums were accepted.
     pub accepted: Vec<Drift>,
-    /// Failed rows that were cleared, so those migrations are pending again.
+    /// Failed rows that were cleared, so those migrations are pending again: failures that
+    /// were rolled back, so nothing of them is in the database.
     pub cleared: Vec<MigrationRef>,
+    /// Rows left as they are: migrations that failed, or never finished, outside a
+    /// transaction, and may be partly applied. Only an operator who checked the schema can
+    /// settle each, with [`Runner::mark_applied`] or [`Runner::mark_unapplied`].
+    pub partly_applied: Vec<MigrationRef>,
 }
 
 /// The migrations [`Runner::baseline`] and [`Runner::baseline_from_diesel`] recorded.
@@ -157,7 +187,7 @@ impl Migrations {
             migrations: self,
             table: DEFAULT_TABLE.to_owned(),
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
-            locking: true,
+            locking: Locking::Session,
             rules: Rules::default(),
             applied_by: None,
             single_transaction: false,
@@ -208,10 +238,22 @@ impl<'m> Runner<'m> {
         self
     }
 
-    /// Whether to take the migration lock (default true). Turn it off only where one process
-    /// migrates, or where locks cannot work (PgBouncer in transaction pooling mode).
-    pub fn locking(mut self, locking: bool) -> Self {
+    /// Whether to take the migration lock (default true): [`Locking::Session`] or
+    /// [`Locking::Off`]. Without it, a migration is still never run twice (each one's row is
+    /// its claim), but replicas that meet stop with [`Error::Claimed`] instead of waiting.
+    pub fn locking(self, locking: bool) -> Self {
+        let locking = match locking {
+            true => Locking::Session,
+            false => Locking::Off,
+        };
+        self.lock_with(locking)
+    }
+
+    /// How to keep other processes from migrating at the same time (default
+    /// [`Locking::Session`]); behind PgBouncer's transaction pooling use [`Locking::Lease`].
+    pub fn lock_with(mut self, locking: Locking) -> Self {
         self.locking = locking;
+        self.rules.unlocked = locking == Locking::Off;
         self
     }
 

@@ -42,9 +42,10 @@ impl<'m> Runner<'m> {
             applied_by: &applied_by,
         };
         if self.single_transaction {
-            let with_rows: Vec<(&Migration, bool)> = pending
+            guard.renew()?;
+            let with_rows: Vec<(&Migration, Option<RecordStatus>)> = pending
                 .iter()
-                .map(|m| (*m, records.iter().any(|r| r.version() == m.version())))
+                .map(|m| (*m, row_status(&records, m.version())))
                 .collect();
             report.migrations = apply::apply_together(guard.driver(), &ctx, &with_rows)?;
             for ran in &report.migrations {
@@ -58,9 +59,10 @@ impl<'m> Runner<'m> {
             return Ok(report);
         }
         for migration in pending {
-            let existing = records.iter().any(|r| r.version() == migration.version());
+            guard.renew()?;
+            let replacing = row_status(&records, migration.version());
             let ran = self.observed(migration, RunDirection::Up, || {
-                apply::apply(guard.driver(), &ctx, migration, false, existing)
+                apply::apply(guard.driver(), &ctx, migration, replacing)
             })?;
             report.migrations.push(ran);
         }
@@ -121,7 +123,6 @@ impl<'m> Runner<'m> {
             assess::refuse_unfinished(
                 record.map(std::slice::from_ref).unwrap_or_default(),
                 self.migrations.as_slice(),
-                ctx.dialect.backend(),
                 ctx.dialect.table(),
             )?;
             let applied = record.is_some_and(|r| r.status() == RecordStatus::Applied);
@@ -132,7 +133,7 @@ impl<'m> Runner<'m> {
                 });
             }
             self.observed(migration, RunDirection::Up, || {
-                apply::apply(driver, ctx, migration, applied, record.is_some())
+                apply::apply(driver, ctx, migration, record.map(Record::status))
             })
         })
     }
@@ -214,11 +215,16 @@ impl<'m> Runner<'m> {
                 let failed =
                     |cause| lock::database("repair the tracking table", ctx.dialect, cause);
                 match (record.status(), migration) {
-                    (RecordStatus::Failed, _) => {
+                    // Rolled back: nothing of it is in the database, so clearing it is safe.
+                    (RecordStatus::Failed, _) if record.transactional != 0 => {
                         driver
                             .batch(&ctx.dialect.delete_record(record.version))
                             .map_err(failed)?;
                         repair.cleared.push(record_ref(record, migration));
+                    }
+                    // It may be partly applied: only an operator who checked can say which.
+                    (RecordStatus::Failed | RecordStatus::Running, _) => {
+                        repair.partly_applied.push(record_ref(record, migration));
                     }
                     (RecordStatus::Applied, Some(migration)) => {
                         let embedded = backend_checksum(migration, ctx);
@@ -300,12 +306,7 @@ impl<'m> Runner<'m> {
         until: RevertUntil,
     ) -> Result<Report, Error> {
         self.locked(driver, |driver, ctx, records| {
-            assess::refuse_unfinished(
-                records,
-                self.migrations.as_slice(),
-                ctx.dialect.backend(),
-                ctx.dialect.table(),
-            )?;
+            assess::refuse_unfinished(records, self.migrations.as_slice(), ctx.dialect.table())?;
             let mut applied: Vec<&Record> = records
                 .iter()
                 .filter(|r| r.status() == RecordStatus::Applied)
@@ -361,7 +362,9 @@ impl<'m> Runner<'m> {
         driver: &'d mut dyn Driver,
         dialect: &Dialect,
     ) -> Result<LockGuard<'d>, Error> {
-        let mut guard = LockGuard::acquire(driver, dialect, self.lock_timeout, self.locking)?;
+        let holder = self.who();
+        let mut guard =
+            LockGuard::acquire(driver, dialect, self.lock_timeout, self.locking, &holder)?;
         tables::ensure(guard.driver(), dialect)?;
         Ok(guard)
     }
@@ -382,4 +385,12 @@ impl<'m> Runner<'m> {
         };
         work(guard.driver(), &ctx, &records)
     }
+}
+
+/// The status of the row of `version`, if it has one.
+fn row_status(records: &[Record], version: u64) -> Option<RecordStatus> {
+    records
+        .iter()
+        .find(|r| r.version() == version)
+        .map(Record::status)
 }

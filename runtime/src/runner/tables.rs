@@ -1,22 +1,36 @@
 //! Reading the tracking table, and creating or upgrading it under the lock.
 
+use diesel::result::DatabaseErrorKind;
 use waterline_core::Backend;
 
+use super::cause::Transient;
 use super::dialect::{Dialect, LAYOUT};
 use super::driver::Driver;
 use super::lock::database;
 use super::record::Record;
 use crate::error::Error;
 
-/// Creates the tracking table when missing and checks its layout; called under the lock.
+/// Creates the tracking table when missing and checks its layout; called under the lock, or
+/// by many processes at once when locking is off.
 pub fn ensure(driver: &mut dyn Driver, dialect: &Dialect) -> Result<(), Error> {
     let create = dialect.create_tables();
-    let created = match dialect.backend() {
+    let mut create_once = || match dialect.backend() {
         // SQLite would commit, and sync, each statement of the batch on its own.
         Backend::Sqlite => driver.transaction(&mut |tx| tx.batch(&create)),
         // A PostgreSQL batch is one transaction already; MySQL commits DDL regardless.
         Backend::Postgres | Backend::Mysql => driver.batch(&create),
     };
+    // Processes creating the table at once, with locking off, can meet each other: PostgreSQL's
+    // `IF NOT EXISTS` does not stop a second session from meeting the first's catalog row
+    // ("already exists", a unique violation), and MySQL can pick one as a deadlock victim.
+    // Once the first commits, the table is seen; a few tries settle it.
+    let mut created = create_once();
+    for _ in 0..4 {
+        match &created {
+            Err(cause) if lost_a_creation_race(cause) => created = create_once(),
+            _ => break,
+        }
+    }
     created.map_err(|cause| database("create the tracking table", dialect, cause))?;
     let layout = driver
         .scalar(&dialect.select_layout())
@@ -48,4 +62,15 @@ pub fn read_if_exists(driver: &mut dyn Driver, dialect: &Dialect) -> Result<Vec<
             _ => Err(database("read the tracking table", dialect, cause)),
         },
     }
+}
+
+/// Whether `cause` is a concurrent creation of the same table rather than a real failure.
+pub fn lost_a_creation_race(cause: &diesel::result::Error) -> bool {
+    use diesel::result::Error as DieselError;
+    let text = cause.to_string();
+    matches!(
+        cause,
+        DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _)
+    ) || text.contains("already exists")
+        || Transient::of(cause) == Some(Transient::Deadlock)
 }

@@ -1,5 +1,6 @@
 //! Writing a tracking row: an INSERT of a new row, or an UPDATE of every column of an existing
-//! one, each a query diesel prepares once per connection and caches by its text. A run writes
+//! one, each a query diesel prepares once per connection and caches by its text (on MySQL and
+//! SQLite; PostgreSQL sends it unnamed, to work through poolers in transaction mode). A run writes
 //! a row or two per migration; `sql_query` would have the server parse and plan the same
 //! statement every time (and on MySQL cost a prepare round trip each time).
 
@@ -8,7 +9,7 @@ use diesel::result::QueryResult;
 use diesel::sql_types::{BigInt, Nullable, SmallInt, Text};
 use diesel::RunQueryDsl;
 
-use super::record::NewRecord;
+use super::record::{NewRecord, RecordStatus};
 
 /// A column of the tracking table, in the order rows are written and read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -102,6 +103,14 @@ impl RowSql {
         sql
     }
 
+    /// Sets every column of the row of a version in `table` (quoted), if its status is still
+    /// `status`.
+    pub fn update_if(table: &str, cast: Option<&str>, status: RecordStatus) -> Self {
+        let mut sql = RowSql::update(table, cast);
+        sql.end(&format!(" AND status = '{}'", status.as_str()));
+        sql
+    }
+
     fn starting(text: String) -> Self {
         RowSql {
             pieces: vec![text],
@@ -171,10 +180,16 @@ impl<Conn> RunQueryDsl<Conn> for WriteRow<'_> {}
 
 /// Walks the statement for `$backend`, binding each column's value where its parameter is.
 macro_rules! write_row_for {
-    ($feature:literal, $backend:ty) => {
+    ($feature:literal, $backend:ty, $uncached:literal) => {
         #[cfg(feature = $feature)]
         impl QueryFragment<$backend> for WriteRow<'_> {
             fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, $backend>) -> QueryResult<()> {
+                if $uncached {
+                    // A named prepared statement lives in one server session; through a pooler
+                    // in transaction mode the next use may land in another ("prepared statement
+                    // does not exist"). Unnamed, it is parsed and run in one round trip.
+                    out.unsafe_to_cache_prepared();
+                }
                 let record = self.record;
                 out.push_sql(&self.sql.pieces[0]);
                 for (column, piece) in self.sql.columns.iter().zip(&self.sql.pieces[1..]) {
@@ -207,9 +222,9 @@ macro_rules! write_row_for {
     };
 }
 
-write_row_for!("postgres", diesel::pg::Pg);
-write_row_for!("mysql", diesel::mysql::Mysql);
-write_row_for!("sqlite", diesel::sqlite::Sqlite);
+write_row_for!("postgres", diesel::pg::Pg, true);
+write_row_for!("mysql", diesel::mysql::Mysql, false);
+write_row_for!("sqlite", diesel::sqlite::Sqlite, false);
 
 #[cfg(test)]
 mod tests {
