@@ -93,7 +93,7 @@ on_every_backend! {
         assert_eq!(conn.count(layouts), 1, "the layout is recorded once");
     }
 
-    fn a_no_op_start_up_is_one_query_at_10_and_1000_migrations(db) {
+    fn a_no_op_start_up_is_one_select_at_10_and_1000_migrations(db) {
         let mut conn = db.connect();
         let ten = many(10);
         ten.run_pending(&mut conn).unwrap();
@@ -106,7 +106,14 @@ on_every_backend! {
         thousand.run_pending(&mut conn).unwrap();
         let (at_thousand, report) = queries(&mut conn, |conn| thousand.run_pending(conn).unwrap());
         assert!(report.is_empty());
-        assert_eq!((at_ten, at_thousand), (1, 1));
+        // One SELECT; on a server also the two statements that bound its wait for a lock on
+        // the table by the lock timeout (PostgreSQL: BEGIN and SET LOCAL, then COMMIT; MySQL:
+        // lock_wait_timeout set and put back), none of which touches the table.
+        let statements = match Conn::BACKEND {
+            Backend::Sqlite => 1,
+            Backend::Postgres | Backend::Mysql => 3,
+        };
+        assert_eq!((at_ten, at_thousand), (statements, statements));
     }
 
     fn a_failed_migration_is_recorded_and_stops_the_run(db) {

@@ -122,6 +122,24 @@ pub enum Error {
         cause: Box<diesel::result::Error>,
     },
 
+    /// The database refused an operation for lack of a privilege.
+    #[error(
+        "could not {operation} (tracking table `{table}`): {message}; the database role needs \
+         {privilege}"
+    )]
+    PermissionDenied {
+        /// What the runner was doing, e.g. "read the tracking table".
+        operation: &'static str,
+        /// The tracking table.
+        table: String,
+        /// The privilege the operation needs, e.g. "SELECT on `waterline_migrations`".
+        privilege: String,
+        /// The database's message.
+        message: String,
+        /// The diesel error; also given by [`Error::database_error`].
+        cause: Box<diesel::result::Error>,
+    },
+
     /// The tracking table was made by a newer release.
     #[error(
         "tracking table `{table}` has layout {found}, newer than the {supported} this release of \
@@ -150,6 +168,24 @@ pub enum Error {
         timeout: Duration,
         /// Who holds the lock, where the database can tell (PostgreSQL: process, application
         /// and address; MySQL: connection, user and host).
+        holder: Option<String>,
+    },
+
+    /// Another session kept the tracking table locked (PostgreSQL `LOCK TABLE`, MySQL
+    /// `LOCK TABLES` or a long transaction holding it) for longer than the lock timeout.
+    #[error(
+        "the tracking table `{table}` stayed locked by another session{} for {}, longer than the \
+         lock timeout: the run waited to read it and ran nothing; end or wait for that session \
+         (a `LOCK TABLE`, a long transaction), or raise `lock_timeout`",
+        holder.as_ref().map(|h| format!(" (held by {h})")).unwrap_or_default(),
+        humantime::format_duration(*timeout)
+    )]
+    TableLocked {
+        /// The tracking table.
+        table: String,
+        /// How long the run waited.
+        timeout: Duration,
+        /// The sessions holding a lock on it, where the database can tell.
         holder: Option<String>,
     },
 
@@ -340,6 +376,7 @@ impl Error {
     pub fn database_error(&self) -> Option<&diesel::result::Error> {
         match self {
             Error::Database { cause, .. }
+            | Error::PermissionDenied { cause, .. }
             | Error::MigrationFailed { cause, .. }
             | Error::RevertFailed { cause, .. } => Some(cause.as_ref()),
             _ => None,

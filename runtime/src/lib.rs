@@ -105,7 +105,7 @@ pub use no_backend::MigrationConnection;
 pub use runner::{
     Baseline, Locking, MigrationConnection, MigrationStatus, Plan, PlannedMigration, Progress, Ran,
     Repair, Report, RunDirection, Runner, State, Status, SupportedBackend, DEFAULT_LEASE,
-    DEFAULT_LOCK_TIMEOUT, DEFAULT_TABLE,
+    DEFAULT_LOCK_TIMEOUT, DEFAULT_PROGRESS_INTERVAL, DEFAULT_TABLE,
 };
 pub use stale::StaleEmbed;
 pub use waterline_core::{

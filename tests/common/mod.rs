@@ -238,10 +238,16 @@ macro_rules! inspect_for {
             fn lock_is_free(&mut self) -> bool {
                 let sql: &str = $free;
                 if sql.is_empty() {
-                    // SQLite: the lock is the database file's; free when a writer can start now.
+                    // SQLite: the lock is on `<database file>.waterline-lock`; free when this
+                    // process can lock that file now (and a writer can start).
+                    let path = self.text("SELECT file AS t FROM pragma_database_list WHERE name = 'main'").unwrap_or_default();
+                    let file_free = match std::fs::File::open(format!("{path}.waterline-lock")) {
+                        Ok(file) => file.try_lock().is_ok(),
+                        Err(_) => true,
+                    };
                     let free = self.batch_execute("PRAGMA busy_timeout = 0; BEGIN EXCLUSIVE; COMMIT;").is_ok();
                     let _ = self.batch_execute("ROLLBACK");
-                    free
+                    file_free && free
                 } else {
                     self.count(sql) == 1
                 }

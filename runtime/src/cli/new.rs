@@ -34,9 +34,18 @@ pub fn next_migration(
     now: SystemTime,
 ) -> Result<Vec<NewFile>, String> {
     let shape = shape(dir, label)?;
-    let stamp = humantime::format_rfc3339_seconds(now).to_string();
+    // None when the clock reads a time before 1970 or after 9999.
+    let stamp = crate::runner::rfc3339_micros(now);
     let version = match shape.timestamps {
         true => stamp
+            .as_deref()
+            .ok_or_else(|| {
+                "the system clock reads a time before 1970 or after 9999, so there is no \
+                 timestamp to number the migration with; set the clock, and run `new` again"
+                    .to_owned()
+            })?
+            .get(..19)
+            .unwrap_or_default()
             .chars()
             .filter(char::is_ascii_digit)
             .collect::<String>()
@@ -65,7 +74,10 @@ pub fn next_migration(
             .collect::<Vec<_>>()
             .join("\n"));
     }
-    let date = &stamp[..10];
+    let date = stamp
+        .as_deref()
+        .and_then(|s| s.get(..10))
+        .unwrap_or("an unknown date");
     let up = format!(
         "-- {digits} {name}: say what this migration does and why.\n\
          -- Written by `migrate new` on {date}. A migration with only comments does not compile:\n\
@@ -174,6 +186,21 @@ mod tests {
         let now = humantime::parse_rfc3339("2026-11-22T01:02:03Z").unwrap();
         let files = next_migration(dir.path(), "migrations", "add_codec", now).unwrap();
         assert_eq!(names(&files, dir.path()), ["20261122010203_add_codec.sql"]);
+    }
+
+    #[test]
+    fn a_clock_before_1970_is_an_error_not_a_panic() {
+        let dir = folder(&[("20250609160908_a.sql", "SELECT 1;")]);
+        let before = SystemTime::UNIX_EPOCH - std::time::Duration::from_secs(60);
+        let error = next_migration(dir.path(), "migrations", "add_codec", before).unwrap_err();
+        assert!(
+            error.starts_with("the system clock reads a time before 1970"),
+            "{error}"
+        );
+        // Numbered folders need no clock.
+        let numbered = folder(&[("001_a.sql", "SELECT 1;")]);
+        let files = next_migration(numbered.path(), "migrations", "more", before).unwrap();
+        assert_eq!(names(&files, numbered.path()), ["002_more.sql"]);
     }
 
     #[test]

@@ -95,6 +95,32 @@ pub fn progress(event: Progress<'_>) {
             };
             let _ = writeln!(stdout, "{verb} {ran}");
         }
+        // Waits and long migrations go to standard error, a line each, terminal or not: a log
+        // shows why a start-up takes long.
+        Progress::WaitingForLock {
+            table,
+            waited,
+            holder,
+        } => {
+            let holder = holder.map(|h| format!(", held by {h}")).unwrap_or_default();
+            eprintln!(
+                "waiting for the migration lock of `{table}`{holder} ({} s so far)",
+                waited.as_secs()
+            );
+        }
+        Progress::StillRunning {
+            migration, elapsed, ..
+        } => {
+            if terminal {
+                let _ = writeln!(stdout);
+            }
+            eprintln!(
+                "{} {} still running after {} s",
+                migration.version_text(),
+                migration.name(),
+                elapsed.as_secs()
+            );
+        }
         _ => {}
     }
 }

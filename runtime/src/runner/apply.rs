@@ -64,9 +64,27 @@ impl Context<'_> {
     }
 }
 
-/// The current time as RFC 3339 UTC with microseconds.
+/// The current time as RFC 3339 UTC with microseconds. A clock set before 1970 (or after
+/// 9999) records the nearest time it can write, and says so, rather than stop a migration.
 pub fn now() -> String {
-    humantime::format_rfc3339_micros(SystemTime::now()).to_string()
+    let time = SystemTime::now();
+    rfc3339_micros(time).unwrap_or_else(|| {
+        tracing::warn!(clock = ?time, "the system clock is outside 1970 to 9999; recording the nearest time instead");
+        let nearest = match time < SystemTime::UNIX_EPOCH {
+            true => SystemTime::UNIX_EPOCH,
+            false => SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(253_402_300_799),
+        };
+        rfc3339_micros(nearest).expect("1970 and 9999 can be written")
+    })
+}
+
+/// `time` as RFC 3339 UTC with microseconds, if it falls within 1970 to 9999.
+pub fn rfc3339_micros(time: SystemTime) -> Option<String> {
+    use std::fmt::Write;
+    let mut text = String::new();
+    time.duration_since(SystemTime::UNIX_EPOCH).ok()?;
+    write!(text, "{}", humantime::format_rfc3339_micros(time)).ok()?;
+    Some(text)
 }
 
 /// Whether `script` runs in a transaction with its tracking row on `backend`: not on MySQL,
@@ -252,6 +270,18 @@ fn apply_in_transaction(
     let result = match ctx.backend() {
         // One message is one implicit transaction: no BEGIN and COMMIT round trips.
         Backend::Postgres => script_and_row(driver, ctx, attempt),
+        Backend::Sqlite if turns_foreign_keys_off(attempt.script) => {
+            // SQLite ignores `PRAGMA foreign_keys` inside a transaction, so its table-rebuild
+            // recipe would cascade its DROP TABLE to every child row. Off before the
+            // transaction, checked before the commit, as SQLite documents; the session's
+            // setting is put back after the migration.
+            driver.batch("PRAGMA foreign_keys = OFF").and_then(|()| {
+                driver.transaction(&mut |tx| {
+                    script_and_row(tx, ctx, attempt)?;
+                    check_foreign_keys(tx)
+                })
+            })
+        }
         Backend::Mysql | Backend::Sqlite => {
             driver.transaction(&mut |tx| script_and_row(tx, ctx, attempt))
         }
@@ -261,11 +291,65 @@ fn apply_in_transaction(
             pause(Point::Committed, version);
             Ok(ran(attempt.migration, attempt.clock))
         }
+        // The tracking row, not the script, was refused: a privilege is missing.
+        Err(cause) if refused_on_tracking_table(ctx, &cause) => {
+            Err(database("record a migration", ctx.dialect, cause))
+        }
         Err(cause) => match claimed_by_another(driver, ctx, attempt, &cause) {
             Some(claimed) => Err(claimed),
             None => Err(record_failure(driver, ctx, attempt, true, cause)),
         },
     }
+}
+
+/// Whether `cause` is the database refusing this role a write to the tracking table.
+fn refused_on_tracking_table(ctx: &Context<'_>, cause: &diesel::result::Error) -> bool {
+    let table = ctx.table();
+    let bare = table.rsplit('.').next().unwrap_or(&table);
+    super::lock::is_permission_denied(cause) && cause.to_string().contains(bare)
+}
+
+/// Whether a SQLite script turns foreign keys off (`PRAGMA foreign_keys = OFF`, `0`, `false`
+/// or `no`), as SQLite's recipe for changing a table does.
+fn turns_foreign_keys_off(script: &Script) -> bool {
+    if !script.sql().to_ascii_lowercase().contains("foreign_keys") {
+        return false;
+    }
+    let words: Vec<_> = waterline_core::sql_text::words(script.sql()).collect();
+    words.windows(3).any(|w| {
+        w[0] == "PRAGMA"
+            && w[1] == "FOREIGN_KEYS"
+            && matches!(w[2].as_ref(), "OFF" | "0" | "FALSE" | "NO")
+    })
+}
+
+/// SQLite: fails, so the transaction rolls back, when a row breaks a foreign key.
+fn check_foreign_keys(driver: &mut dyn Driver) -> QueryResult<()> {
+    let broken = driver.texts(
+        "SELECT \"table\" || ' row ' || coalesce(rowid, '?') || ' refers to a missing row of ' || \
+         parent AS value FROM pragma_foreign_key_check",
+    )?;
+    let broken: Vec<String> = broken.into_iter().flatten().collect();
+    if broken.is_empty() {
+        return Ok(());
+    }
+    let message = format!(
+        "the foreign key check after the script failed: {}{}",
+        broken
+            .iter()
+            .take(5)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", "),
+        match broken.len() {
+            0..=5 => String::new(),
+            more => format!(" and {} more", more - 5),
+        }
+    );
+    Err(diesel::result::Error::DatabaseError(
+        diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+        Box::new(message),
+    ))
 }
 
 /// Claims the migration of `attempt`, runs its script and sets its row `applied`, in the
@@ -383,16 +467,29 @@ pub fn apply_together(
     }
     let mut done = Vec::with_capacity(migrations.len());
     let mut failing = 0;
-    let result = driver.transaction(&mut |tx| {
-        done.clear();
-        for (index, ((migration, replacing), script)) in migrations.iter().zip(&scripts).enumerate()
-        {
-            failing = index;
-            let attempt = Attempt::new(migration, script, *replacing);
-            script_and_row(tx, ctx, &attempt)?;
-            done.push(ran(migration, attempt.clock));
-        }
-        Ok(())
+    // As for one migration: SQLite's table-rebuild recipe needs foreign keys off before the
+    // transaction, and checked before its commit.
+    let keys_off = backend == Backend::Sqlite && scripts.iter().any(|s| turns_foreign_keys_off(s));
+    let keys_off_first = match keys_off {
+        true => driver.batch("PRAGMA foreign_keys = OFF"),
+        false => Ok(()),
+    };
+    let result = keys_off_first.and_then(|()| {
+        driver.transaction(&mut |tx| {
+            done.clear();
+            for (index, ((migration, replacing), script)) in
+                migrations.iter().zip(&scripts).enumerate()
+            {
+                failing = index;
+                let attempt = Attempt::new(migration, script, *replacing);
+                script_and_row(tx, ctx, &attempt)?;
+                done.push(ran(migration, attempt.clock));
+            }
+            match keys_off {
+                true => check_foreign_keys(tx),
+                false => Ok(()),
+            }
+        })
     });
     match result {
         Ok(()) => Ok(done),
@@ -538,5 +635,24 @@ fn ran(migration: &Migration, clock: Instant) -> Ran {
         version_text: migration.version_text().to_owned(),
         name: migration.name().to_owned(),
         duration: clock.elapsed(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn a_clock_outside_1970_to_9999_is_written_without_a_panic() {
+        let before_1970 = SystemTime::UNIX_EPOCH - Duration::from_secs(86_400);
+        assert_eq!(rfc3339_micros(before_1970), None);
+        let after_9999 = SystemTime::UNIX_EPOCH + Duration::from_secs(253_402_300_800);
+        assert_eq!(rfc3339_micros(after_9999), None);
+        assert_eq!(
+            rfc3339_micros(SystemTime::UNIX_EPOCH + Duration::from_micros(1_500_000)).as_deref(),
+            Some("1970-01-01T00:00:01.500000Z")
+        );
+        assert!(now().ends_with('Z'));
     }
 }

@@ -15,6 +15,7 @@ pub const LAYOUT: i64 = 1;
 #[derive(Clone, Debug)]
 pub struct Dialect {
     backend: Backend,
+    name: TableName,
     quoted: String,
     layout_table: String,
     lease_table: String,
@@ -32,6 +33,7 @@ impl Dialect {
         let cast = (backend == Backend::Postgres).then_some("TIMESTAMPTZ");
         Dialect {
             backend,
+            name: table.clone(),
             insert: RowSql::insert(&quoted, cast),
             update: RowSql::update(&quoted, cast),
             update_running: RowSql::update_if(&quoted, cast, RecordStatus::Running),
@@ -40,6 +42,37 @@ impl Dialect {
             layout_table: table.quoted_with_suffix(backend, "_layout"),
             lease_table: table.quoted_with_suffix(backend, "_lock"),
             display: table.display(),
+        }
+    }
+
+    /// The same table named with the schema (MySQL: database) the server resolves it in,
+    /// so that no `search_path` or `USE` a migration runs can point the runner at another
+    /// table. Messages keep the name as given.
+    pub fn qualified(&self, schema: &str) -> Dialect {
+        let display = self.display.clone();
+        Dialect {
+            display,
+            ..Dialect::new(self.backend, &self.name.in_schema(schema))
+        }
+    }
+
+    /// Whether the table is named with its schema already.
+    pub fn is_qualified(&self) -> bool {
+        self.name.is_qualified()
+    }
+
+    /// The schema (MySQL: database) the unqualified table resolves to, as `value` text: where
+    /// it is found on the `search_path`, or where `CREATE TABLE` would put it.
+    pub fn resolve_schema(&self) -> Option<String> {
+        let (_, table) = self.schema_and_table();
+        match self.backend {
+            Backend::Postgres => Some(format!(
+                "SELECT CAST(coalesce((SELECT n.nspname::text FROM pg_catalog.pg_class c \
+                 JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+                 WHERE c.oid = to_regclass('\"{table}\"')), current_schema()::text) AS TEXT) AS value"
+            )),
+            Backend::Mysql => Some("SELECT CAST(DATABASE() AS CHAR) AS value".to_owned()),
+            Backend::Sqlite => None,
         }
     }
 
@@ -208,10 +241,7 @@ impl Dialect {
     }
 
     fn schema_and_table(&self) -> (Option<&str>, &str) {
-        match self.display.split_once('.') {
-            Some((schema, table)) => (Some(schema), table),
-            None => (None, &self.display),
-        }
+        self.name.parts()
     }
 
     /// Whether `__diesel_schema_migrations` exists, as `value` 0 or 1.
@@ -269,8 +299,9 @@ impl Dialect {
                 format!("{schema} || '.{table}'")
             }
             Backend::Mysql => {
-                let schema =
-                    schema.map_or("COALESCE(DATABASE(), '')".to_owned(), |s| format!("'{s}'"));
+                let schema = schema.map_or("COALESCE(DATABASE(), '')".to_owned(), |s| {
+                    format!("'{}'", s.replace('\\', "\\\\").replace('\'', "''"))
+                });
                 let name = format!("CONCAT({schema}, '.{table}')");
                 format!("IF(@@lower_case_table_names = 0, {name}, LOWER({name}))")
             }
@@ -435,6 +466,47 @@ impl Dialect {
             "SELECT holder AS value FROM {} WHERE id = 1",
             self.lease_table
         )
+    }
+
+    /// What to send before and after the no-op check so that it waits for a lock on the
+    /// tracking table at most `timeout_ms`, leaving the session as it was: PostgreSQL, a
+    /// transaction with `SET LOCAL lock_timeout`; MySQL, `lock_wait_timeout` saved in a user
+    /// variable and put back. SQLite needs none: its busy timeout is 0 until the lock is taken.
+    pub fn bounded_read(&self, timeout_ms: u128) -> Option<(String, &'static str)> {
+        match self.backend {
+            Backend::Postgres => Some((
+                format!("BEGIN; SET LOCAL lock_timeout = '{}ms'", timeout_ms.max(1)),
+                "COMMIT",
+            )),
+            Backend::Mysql => Some((
+                format!(
+                    "SET @waterline_lock_wait_timeout = @@session.lock_wait_timeout, \
+                     SESSION lock_wait_timeout = {}",
+                    timeout_ms.div_ceil(1000).max(1)
+                ),
+                "SET SESSION lock_wait_timeout = @waterline_lock_wait_timeout",
+            )),
+            Backend::Sqlite => None,
+        }
+    }
+
+    /// PostgreSQL: the other sessions holding a lock on the tracking table, as `value` text.
+    pub fn table_lock_holders(&self) -> Option<String> {
+        let (schema, table) = self.schema_and_table();
+        let name = match schema {
+            Some(schema) => format!("\"{}\".\"{table}\"", schema.replace('"', "\"\"")),
+            None => format!("\"{table}\""),
+        };
+        (self.backend == Backend::Postgres).then(|| {
+            format!(
+                "SELECT CAST(string_agg(DISTINCT 'process ' || a.pid || ' (' || \
+                 coalesce(nullif(a.application_name, ''), 'no application name') || ', ' || \
+                 l.mode || ')', ', ') AS TEXT) AS value \
+                 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid \
+                 WHERE l.relation = to_regclass('{}') AND l.granted AND l.pid <> pg_backend_pid()",
+                name.replace('\'', "''")
+            )
+        })
     }
 
     /// SQLite: takes an exclusive lock on the whole database that outlasts transactions. It

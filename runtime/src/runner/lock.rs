@@ -39,6 +39,12 @@ pub struct LockGuard<'a> {
 enum Held {
     /// A session lock; the SQL releases it, and on a server says whether it was held.
     Session { release: String, checked: bool },
+    /// SQLite: a lock on a file beside the database, freed by the system when the process
+    /// ends; the SQL puts the connection's busy timeout back.
+    File {
+        _file: std::fs::File,
+        release: String,
+    },
     /// A lease: its token, its length, and the SQL that renews, checks and ends it.
     Lease {
         lease: Duration,
@@ -49,12 +55,12 @@ enum Held {
 }
 
 impl<'a> LockGuard<'a> {
-    /// Takes the lock as `locking` says, waiting up to `timeout`; `holder` names this process
-    /// in a lease.
+    /// Takes the lock as `locking` says, waiting as `waiting` says; `holder` names this
+    /// process in a lease.
     pub fn acquire(
         driver: &'a mut dyn Driver,
         dialect: &Dialect,
-        timeout: Duration,
+        waiting: &Waiting<'_>,
         locking: Locking,
         holder: &str,
     ) -> Result<LockGuard<'a>, Error> {
@@ -62,14 +68,11 @@ impl<'a> LockGuard<'a> {
         let held = match (locking, dialect.backend()) {
             (Locking::Off, _) => None,
             (Locking::Lease(lease), _) => {
-                Some(take_lease(driver, dialect, timeout, lease, holder)?)
+                Some(take_lease(driver, dialect, waiting, lease, holder)?)
             }
-            (Locking::Session, Backend::Sqlite) => Some(Held::Session {
-                release: lock_sqlite(driver, dialect, timeout)?,
-                checked: false,
-            }),
+            (Locking::Session, Backend::Sqlite) => Some(lock_sqlite(driver, dialect, waiting)?),
             (Locking::Session, Backend::Postgres | Backend::Mysql) => Some(Held::Session {
-                release: poll(driver, dialect, timeout)?,
+                release: poll(driver, dialect, waiting)?,
                 checked: true,
             }),
         };
@@ -155,6 +158,13 @@ impl Drop for LockGuard<'_> {
                     ),
                 }
             }
+            Some(Held::File { _file, release }) => {
+                if let Err(error) = self.driver.batch(&release) {
+                    tracing::warn!(%error, "could not put the connection's busy timeout back");
+                }
+                // Dropping the file releases its lock.
+                drop(_file);
+            }
             Some(Held::Lease { release, .. }) => {
                 if let Err(error) = self.driver.batch(&release) {
                     tracing::warn!(
@@ -168,57 +178,77 @@ impl Drop for LockGuard<'_> {
     }
 }
 
-fn poll(driver: &mut dyn Driver, dialect: &Dialect, timeout: Duration) -> Result<String, Error> {
+fn poll(
+    driver: &mut dyn Driver,
+    dialect: &Dialect,
+    waiting: &Waiting<'_>,
+) -> Result<String, Error> {
     let try_lock = dialect.try_lock().expect("server backends lock by polling");
-    wait(timeout, dialect, || match driver.scalar(&try_lock) {
-        Ok(Some(1)) => Ok(true),
-        Ok(_) => Ok(false),
-        Err(cause) => Err(database("take the migration lock", dialect, cause)),
-    })
-    .map_err(|error| with_holder(error, driver, dialect.lock_holder()))?;
+    let holder = dialect.lock_holder();
+    wait(driver, dialect, waiting, holder, |driver| {
+        match driver.scalar(&try_lock) {
+            Ok(Some(1)) => Ok(true),
+            Ok(_) => Ok(false),
+            Err(cause) => Err(database("take the migration lock", dialect, cause)),
+        }
+    })?;
     Ok(dialect.unlock())
 }
 
-/// Tries `take` until it answers true, pausing longer each time, for up to `timeout`.
+/// How long to wait for the lock, and whom to tell while waiting.
+pub struct Waiting<'a> {
+    /// The longest wait.
+    pub timeout: Duration,
+    /// How often to say the run still waits.
+    pub every: Duration,
+    /// Told, when the run starts waiting and then every `every`, how long it has waited and
+    /// who holds the lock where the database can tell.
+    pub notify: &'a dyn Fn(Duration, Option<&str>),
+}
+
+/// Tries `take` until it answers true, pausing longer each time, for up to the timeout;
+/// says so when it starts waiting and every so often, naming the holder (`holder_sql`).
 fn wait(
-    timeout: Duration,
+    driver: &mut dyn Driver,
     dialect: &Dialect,
-    mut take: impl FnMut() -> Result<bool, Error>,
+    waiting: &Waiting<'_>,
+    holder_sql: Option<String>,
+    mut take: impl FnMut(&mut dyn Driver) -> Result<bool, Error>,
 ) -> Result<(), Error> {
     let start = Instant::now();
     let mut pause = Duration::from_millis(5);
+    let mut next_notice = Duration::ZERO;
+    let holder = |driver: &mut dyn Driver| {
+        holder_sql
+            .as_ref()
+            .and_then(|sql| driver.texts(sql).ok())
+            .and_then(|holders| holders.into_iter().flatten().next())
+    };
     loop {
-        if take()? {
+        if take(driver)? {
             return Ok(());
         }
         let waited = start.elapsed();
-        if waited >= timeout {
+        if waited >= waiting.timeout {
             return Err(Error::LockTimeout {
                 table: dialect.table().to_owned(),
-                timeout,
-                holder: None,
+                timeout: waiting.timeout,
+                holder: holder(driver),
             });
         }
-        std::thread::sleep(pause.min(timeout - waited));
+        if waited >= next_notice {
+            let holder = holder(driver);
+            tracing::info!(
+                table = dialect.table(),
+                waited_ms = waited.as_millis() as u64,
+                holder = holder.as_deref().unwrap_or("unknown"),
+                "waiting for the migration lock"
+            );
+            (waiting.notify)(waited, holder.as_deref());
+            next_notice = waited + waiting.every;
+        }
+        std::thread::sleep(pause.min(waiting.timeout - waited));
         pause = (pause * 2).min(MAX_PAUSE);
-    }
-}
-
-/// A lock timeout, told who holds the lock where the database can say.
-fn with_holder(error: Error, driver: &mut dyn Driver, holder_sql: Option<String>) -> Error {
-    match error {
-        Error::LockTimeout {
-            table,
-            timeout,
-            holder: None,
-        } => Error::LockTimeout {
-            table,
-            timeout,
-            holder: holder_sql
-                .and_then(|sql| driver.texts(&sql).ok())
-                .and_then(|holders| holders.into_iter().flatten().next()),
-        },
-        other => other,
     }
 }
 
@@ -227,7 +257,7 @@ fn with_holder(error: Error, driver: &mut dyn Driver, holder_sql: Option<String>
 fn take_lease(
     driver: &mut dyn Driver,
     dialect: &Dialect,
-    timeout: Duration,
+    waiting: &Waiting<'_>,
     lease: Duration,
     holder: &str,
 ) -> Result<Held, Error> {
@@ -245,12 +275,14 @@ fn take_lease(
     let token = token();
     let lease_ms = lease.as_millis().max(1);
     let take = dialect.take_lease(holder, &token, lease_ms);
-    wait(timeout, dialect, || match driver.batch(&take) {
-        Ok(()) => Ok(true),
-        Err(cause) if is_duplicate(&cause) => Ok(false),
-        Err(cause) => Err(database("take the migration lease", dialect, cause)),
-    })
-    .map_err(|error| with_holder(error, driver, Some(dialect.lease_holder())))?;
+    let holder = Some(dialect.lease_holder());
+    wait(driver, dialect, waiting, holder, |driver| {
+        match driver.batch(&take) {
+            Ok(()) => Ok(true),
+            Err(cause) if is_duplicate(&cause) => Ok(false),
+            Err(cause) => Err(database("take the migration lease", dialect, cause)),
+        }
+    })?;
     Ok(Held::Lease {
         lease,
         renew: dialect.renew_lease(&token, lease_ms),
@@ -283,22 +315,86 @@ fn token() -> String {
     format!("{first:016x}{second:016x}")
 }
 
-/// Returns the SQL that releases the lock and restores the connection's busy timeout.
+/// SQLite: locks `<database file>.waterline-lock`, a file beside the database, waiting up
+/// to `timeout`, and sets the connection's busy timeout to `timeout` while it is held, so the
+/// run's statements wait for other connections' reads and writes instead of failing. The
+/// system frees the lock when the process ends, however it ends, and it works whatever the
+/// journal mode (WAL included). A database with no file (in memory) is this connection's
+/// alone: it needs no lock. Where the file cannot be created (a read-only folder), the
+/// database file's own exclusive lock is used, as in rollback-journal mode.
 fn lock_sqlite(
     driver: &mut dyn Driver,
     dialect: &Dialect,
-    timeout: Duration,
-) -> Result<String, Error> {
+    waiting: &Waiting<'_>,
+) -> Result<Held, Error> {
+    let timeout = waiting.timeout;
     let previous = driver
         .scalar(dialect.sqlite_busy_timeout())
         .ok()
         .flatten()
         .unwrap_or(0);
-    let release = format!(
-        "{} {}",
-        dialect.unlock(),
-        dialect.sqlite_set_busy_timeout(previous)
-    );
+    let restore = dialect.sqlite_set_busy_timeout(previous);
+    // Every statement from here waits for other connections, up to the lock timeout.
+    driver
+        .batch(&dialect.sqlite_set_busy_timeout(timeout.as_millis() as i64))
+        .map_err(|cause| database("set the busy timeout", dialect, cause))?;
+    let path = driver
+        .texts("SELECT file AS value FROM pragma_database_list WHERE name = 'main'")
+        .map_err(|cause| database("find the database file", dialect, cause))?
+        .into_iter()
+        .flatten()
+        .next()
+        .unwrap_or_default();
+    let file = match path.is_empty() {
+        true => None,
+        false => {
+            let lock_path = format!("{path}.waterline-lock");
+            std::fs::OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(&lock_path)
+                .inspect_err(|error| {
+                    tracing::warn!(%error, path = lock_path.as_str(), "could not open the lock file; locking the database file instead")
+                })
+                .ok()
+        }
+    };
+    let Some(file) = file else {
+        let release = lock_database_file(driver, dialect, timeout, &restore)?;
+        return Ok(Held::Session {
+            release,
+            checked: false,
+        });
+    };
+    wait(driver, dialect, waiting, None, |_| match file.try_lock() {
+        Ok(()) => Ok(true),
+        Err(std::fs::TryLockError::WouldBlock) => Ok(false),
+        Err(std::fs::TryLockError::Error(error)) => Err(Error::Database {
+            operation: "lock the database's lock file",
+            table: dialect.table().to_owned(),
+            message: error.to_string(),
+            cause: Box::new(diesel::result::Error::NotFound),
+        }),
+    })
+    .inspect_err(|_| {
+        let _ = driver.batch(&restore);
+    })?;
+    Ok(Held::File {
+        _file: file,
+        release: restore,
+    })
+}
+
+/// SQLite without a lock file: an exclusive lock on the database file that outlasts the
+/// per-migration transactions. Returns the SQL that releases it and restores the busy timeout.
+fn lock_database_file(
+    driver: &mut dyn Driver,
+    dialect: &Dialect,
+    timeout: Duration,
+    restore: &str,
+) -> Result<String, Error> {
+    let release = format!("{} {restore}", dialect.unlock());
     match driver.batch(&dialect.sqlite_lock(timeout.as_millis())) {
         Ok(()) => Ok(release),
         Err(cause) => {
@@ -319,13 +415,62 @@ fn lock_sqlite(
     }
 }
 
-/// A database error while doing `operation`.
+/// A database error while doing `operation`; a refusal for lack of a privilege names the
+/// privilege the operation needs.
 pub fn database(operation: &'static str, dialect: &Dialect, cause: diesel::result::Error) -> Error {
+    let table = dialect.table().to_owned();
+    if is_permission_denied(&cause) {
+        return Error::PermissionDenied {
+            operation,
+            privilege: privilege_for(operation, &table),
+            table,
+            message: cause.to_string(),
+            cause: Box::new(cause),
+        };
+    }
     Error::Database {
         operation,
-        table: dialect.table().to_owned(),
+        table,
         message: cause.to_string(),
         cause: Box::new(cause),
+    }
+}
+
+/// Whether the database refused for lack of a privilege (PostgreSQL, MySQL and MariaDB, and
+/// SQLite's read-only files).
+pub fn is_permission_denied(cause: &diesel::result::Error) -> bool {
+    let text = cause.to_string().to_lowercase();
+    [
+        "permission denied",
+        "command denied",
+        "access denied",
+        "readonly database",
+    ]
+    .iter()
+    .any(|words| text.contains(words))
+}
+
+/// The privilege `operation` needs on the tracking table `table`.
+fn privilege_for(operation: &str, table: &str) -> String {
+    let writes = format!("INSERT, UPDATE and DELETE on `{table}` (and SELECT)");
+    match operation {
+        "read the tracking table" | "read the tracking table's layout" => {
+            format!("SELECT on `{table}` and on `{table}_layout`")
+        }
+        "create the tracking table" => format!(
+            "CREATE on its schema, or `{table}` and `{table}_layout` created beforehand by a \
+             role that has it"
+        ),
+        "create the lease table" => format!(
+            "CREATE on the schema, or `{table}_lock` created beforehand by a role that has it"
+        ),
+        "take the migration lease" | "renew the migration lease" => {
+            format!("INSERT, UPDATE, DELETE and SELECT on `{table}_lock`")
+        }
+        "find the schema of the tracking table" | "find the database file" => {
+            "USAGE on the schema".to_owned()
+        }
+        _ => writes,
     }
 }
 

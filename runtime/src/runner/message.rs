@@ -51,7 +51,7 @@ pub fn apply_in_one_message(
 /// `text` as a PostgreSQL dollar-quoted string, `$waterline$...$waterline$`, with a number in
 /// the tag when needed so that the first occurrence of the closing tag is the end. The empty
 /// text is `''`, so that no two dollar signs ever stand together.
-fn dollar_quoted(text: &str) -> String {
+pub(super) fn dollar_quoted(text: &str) -> String {
     if text.is_empty() {
         return "''".to_owned();
     }

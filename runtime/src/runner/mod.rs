@@ -12,6 +12,7 @@ mod message;
 mod operations;
 mod record;
 mod report;
+mod session;
 mod status;
 mod table;
 mod tables;
@@ -23,6 +24,8 @@ use std::time::Duration;
 
 use waterline_core::Migration;
 
+#[cfg(feature = "cli")]
+pub(crate) use apply::rfc3339_micros;
 pub(crate) use driver::Driver;
 pub use driver::{MigrationConnection, SupportedBackend};
 pub use report::{MigrationStatus, Plan, PlannedMigration, Ran, Report, State, Status};
@@ -81,6 +84,7 @@ pub struct Runner<'m> {
     rules: Rules,
     applied_by: Option<String>,
     single_transaction: bool,
+    progress_every: Duration,
     observer: Option<Arc<Observer<'m>>>,
 }
 
@@ -119,6 +123,10 @@ pub enum Locking {
     Off,
 }
 
+/// How often a long wait or a long migration is reported, unless
+/// [`Runner::progress_interval`] says otherwise.
+pub const DEFAULT_PROGRESS_INTERVAL: Duration = Duration::from_secs(10);
+
 /// The lease [`Locking::Lease`] gets from the `migrate` command unless told otherwise.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
 
@@ -135,6 +143,26 @@ pub enum RunDirection {
 #[derive(Clone, Copy, Debug)]
 #[non_exhaustive]
 pub enum Progress<'a> {
+    /// The run waits for another process's migration lock: said when it starts waiting, then
+    /// every [`progress_interval`](Runner::progress_interval).
+    WaitingForLock {
+        /// The tracking table whose lock it waits for.
+        table: &'a str,
+        /// How long it has waited.
+        waited: Duration,
+        /// Who holds the lock, where the database can tell.
+        holder: Option<&'a str>,
+    },
+    /// A migration still runs: said every [`progress_interval`](Runner::progress_interval)
+    /// while it does.
+    StillRunning {
+        /// The migration.
+        migration: &'a Migration,
+        /// Whether it is being applied or reverted.
+        direction: RunDirection,
+        /// How long it has run.
+        elapsed: Duration,
+    },
     /// A migration is about to run.
     Started {
         /// The migration.
@@ -191,6 +219,7 @@ impl Migrations {
             rules: Rules::default(),
             applied_by: None,
             single_transaction: false,
+            progress_every: DEFAULT_PROGRESS_INTERVAL,
             observer: None,
         }
     }
@@ -286,6 +315,14 @@ impl<'m> Runner<'m> {
     /// script among them; otherwise the run refuses with [`Error::NotTogether`].
     pub fn single_transaction(mut self, together: bool) -> Self {
         self.single_transaction = together;
+        self
+    }
+
+    /// How often a run that waits for the lock, or a migration that runs long, says so (to
+    /// the [`on_progress`](Self::on_progress) observer, and as a `tracing` event); 10 s by
+    /// default.
+    pub fn progress_interval(mut self, every: Duration) -> Self {
+        self.progress_every = every.max(Duration::from_millis(1));
         self
     }
 
@@ -418,7 +455,7 @@ impl<'m> Runner<'m> {
                 direction,
             });
         }
-        let ran = work()?;
+        let ran = self.while_it_runs(migration, direction, work)?;
         if let Some(observer) = &self.observer {
             observer(Progress::Finished {
                 ran: &ran,
@@ -426,6 +463,58 @@ impl<'m> Runner<'m> {
             });
         }
         Ok(ran)
+    }
+
+    /// Runs `work`, and says every `progress_every` while it does that `migration` still
+    /// runs: from another thread, as this one waits on the database.
+    fn while_it_runs(
+        &self,
+        migration: &Migration,
+        direction: RunDirection,
+        work: impl FnOnce() -> Result<Ran, Error>,
+    ) -> Result<Ran, Error> {
+        use std::sync::mpsc::{channel, RecvTimeoutError};
+        if self.observer.is_none() && !tracing::enabled!(tracing::Level::INFO) {
+            return work();
+        }
+        let every = self.progress_every;
+        let observer = self.observer.as_deref();
+        std::thread::scope(|scope| {
+            let (done, finished) = channel::<()>();
+            let started = std::time::Instant::now();
+            scope.spawn(move || {
+                while let Err(RecvTimeoutError::Timeout) = finished.recv_timeout(every) {
+                    let elapsed = started.elapsed();
+                    tracing::info!(
+                        version = migration.version(),
+                        name = migration.name(),
+                        elapsed_s = elapsed.as_secs(),
+                        "migration still running"
+                    );
+                    if let Some(observer) = observer {
+                        observer(Progress::StillRunning {
+                            migration,
+                            direction,
+                            elapsed,
+                        });
+                    }
+                }
+            });
+            let ran = work();
+            drop(done);
+            ran
+        })
+    }
+
+    /// Tells the observer the run waits for the lock.
+    fn waiting_for_lock(&self, table: &str, waited: Duration, holder: Option<&str>) {
+        if let Some(observer) = &self.observer {
+            observer(Progress::WaitingForLock {
+                table,
+                waited,
+                holder,
+            });
+        }
     }
 
     fn embedded(&self, version: u64) -> Result<&'m Migration, Error> {

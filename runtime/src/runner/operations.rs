@@ -6,10 +6,13 @@ use waterline_core::Migration;
 
 use super::apply::{self, Context};
 use super::assess::{self, migration_ref, record_ref};
+use super::cause::Transient;
 use super::dialect::Dialect;
 use super::driver::Driver;
-use super::lock::{self, LockGuard};
+use super::lock::{self, LockGuard, Waiting};
+use super::record::State;
 use super::record::{Record, RecordStatus};
+use super::session::{self, Session};
 use super::table::TableName;
 use super::{
     fault, kept_record, manual_record, record_baseline, status, tables, Baseline, Plan,
@@ -21,16 +24,18 @@ impl<'m> Runner<'m> {
     /// [`Runner::run_pending`] on `driver`.
     pub(super) fn run_pending_on(&self, driver: &mut dyn Driver) -> Result<Report, Error> {
         let dialect = self.prepare(driver)?;
-        if let Ok(mut states) = driver.load_states(&dialect.state_selection()) {
+        if let Some(mut states) = self.read_states(driver, &dialect)? {
             states.sort_unstable_by_key(|state| state.version);
             let embedded = self.migrations.up_checksums(dialect.backend());
             if assess::nothing_to_do(embedded, &states, self.rules) {
                 return Ok(Report::default());
             }
         }
+        let dialect = qualify(driver, dialect)?;
         let mut guard = self.lock(driver, &dialect)?;
         let records = tables::read(guard.driver(), &dialect)?;
         let pending = self.pending(&dialect, &records)?;
+        let session = Session::save(guard.driver())?;
         fault::pause(fault::Point::Locked, 0);
         let mut report = Report {
             migrations: Vec::new(),
@@ -47,7 +52,9 @@ impl<'m> Runner<'m> {
                 .iter()
                 .map(|m| (*m, row_status(&records, m.version())))
                 .collect();
-            report.migrations = apply::apply_together(guard.driver(), &ctx, &with_rows)?;
+            let applied = apply::apply_together(guard.driver(), &ctx, &with_rows);
+            session.restore_if_possible(guard.driver(), dialect.table());
+            report.migrations = applied?;
             for ran in &report.migrations {
                 if let Some(observer) = &self.observer {
                     observer(Progress::Finished {
@@ -62,11 +69,63 @@ impl<'m> Runner<'m> {
             guard.renew()?;
             let replacing = row_status(&records, migration.version());
             let ran = self.observed(migration, RunDirection::Up, || {
-                apply::apply(guard.driver(), &ctx, migration, replacing)
+                let ran = apply::apply(guard.driver(), &ctx, migration, replacing);
+                let script = migration.up().for_backend(dialect.backend());
+                match &ran {
+                    // The migration's error is the one to report; the connection may be gone.
+                    Err(_) => session.restore_if_possible(guard.driver(), dialect.table()),
+                    Ok(_) if script.is_some_and(session::may_change) => {
+                        session.restore(guard.driver(), dialect.table())?
+                    }
+                    Ok(_) => {}
+                }
+                ran
             })?;
             report.migrations.push(ran);
         }
+        session.restore(guard.driver(), dialect.table())?;
         Ok(report)
+    }
+
+    /// The rows the no-op check reads, or none when they cannot be read (no table yet): the
+    /// run then takes the lock and looks again. Waits for another session's lock on the table
+    /// at most the lock timeout, then fails with [`Error::TableLocked`].
+    fn read_states(
+        &self,
+        driver: &mut dyn Driver,
+        dialect: &Dialect,
+    ) -> Result<Option<Vec<State>>, Error> {
+        let bounds = dialect.bounded_read(self.lock_timeout.as_millis());
+        if let Some((before, _)) = &bounds {
+            driver.batch(before).map_err(|cause| {
+                lock::database("bound the wait for the tracking table", dialect, cause)
+            })?;
+        }
+        let states = driver.load_states(&dialect.state_selection());
+        if let Some((_, after)) = &bounds {
+            // A failed read aborted PostgreSQL's transaction: COMMIT then ends it as a rollback.
+            driver.batch(after).map_err(|cause| {
+                lock::database("bound the wait for the tracking table", dialect, cause)
+            })?;
+        }
+        match states {
+            Ok(states) => Ok(Some(states)),
+            Err(cause) if Transient::of(&cause) == Some(Transient::LockTimeout) => {
+                let holder = dialect
+                    .table_lock_holders()
+                    .and_then(|sql| driver.texts(&sql).ok())
+                    .and_then(|holders| holders.into_iter().flatten().next());
+                Err(Error::TableLocked {
+                    table: dialect.table().to_owned(),
+                    timeout: self.lock_timeout,
+                    holder,
+                })
+            }
+            Err(cause) if lock::is_permission_denied(&cause) => {
+                Err(lock::database("read the tracking table", dialect, cause))
+            }
+            Err(_) => Ok(None),
+        }
     }
 
     /// [`Runner::status`] on `driver`.
@@ -363,8 +422,14 @@ impl<'m> Runner<'m> {
         dialect: &Dialect,
     ) -> Result<LockGuard<'d>, Error> {
         let holder = self.who();
-        let mut guard =
-            LockGuard::acquire(driver, dialect, self.lock_timeout, self.locking, &holder)?;
+        let table = dialect.table();
+        let notify = |waited, by: Option<&str>| self.waiting_for_lock(table, waited, by);
+        let waiting = Waiting {
+            timeout: self.lock_timeout,
+            every: self.progress_every,
+            notify: &notify,
+        };
+        let mut guard = LockGuard::acquire(driver, dialect, &waiting, self.locking, &holder)?;
         tables::ensure(guard.driver(), dialect)?;
         Ok(guard)
     }
@@ -376,14 +441,21 @@ impl<'m> Runner<'m> {
         work: impl FnOnce(&mut dyn Driver, &Context<'_>, &[Record]) -> Result<T, Error>,
     ) -> Result<T, Error> {
         let dialect = self.prepare(driver)?;
+        let dialect = qualify(driver, dialect)?;
         let mut guard = self.lock(driver, &dialect)?;
         let records = tables::read(guard.driver(), &dialect)?;
+        let session = Session::save(guard.driver())?;
         let applied_by = self.who();
         let ctx = Context {
             dialect: &dialect,
             applied_by: &applied_by,
         };
-        work(guard.driver(), &ctx, &records)
+        let done = work(guard.driver(), &ctx, &records);
+        match done {
+            Ok(_) => session.restore(guard.driver(), dialect.table())?,
+            Err(_) => session.restore_if_possible(guard.driver(), dialect.table()),
+        }
+        done
     }
 }
 
@@ -393,4 +465,22 @@ fn row_status(records: &[Record], version: u64) -> Option<RecordStatus> {
         .iter()
         .find(|r| r.version() == version)
         .map(Record::status)
+}
+
+/// `dialect` with the tracking table named in the schema (MySQL: database) the server
+/// resolves it in now, before any migration runs: a `search_path` or `USE` a migration sets
+/// cannot point the runner at another table.
+fn qualify(driver: &mut dyn Driver, dialect: Dialect) -> Result<Dialect, Error> {
+    let Some(sql) = dialect.resolve_schema().filter(|_| !dialect.is_qualified()) else {
+        return Ok(dialect);
+    };
+    let resolved = driver.texts(&sql).map_err(|cause| {
+        lock::database("find the schema of the tracking table", &dialect, cause)
+    })?;
+    match resolved.into_iter().flatten().next() {
+        Some(schema) => Ok(dialect.qualified(&schema)),
+        // No schema to create it in (an empty search_path, no database selected): the error
+        // comes from creating it, as it would have.
+        None => Ok(dialect),
+    }
 }

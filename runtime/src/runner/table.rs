@@ -59,6 +59,24 @@ impl TableName {
         }
     }
 
+    /// The schema, if named, and the table.
+    pub fn parts(&self) -> (Option<&str>, &str) {
+        (self.schema.as_deref(), &self.table)
+    }
+
+    /// Whether the name says its schema (or MySQL database).
+    pub fn is_qualified(&self) -> bool {
+        self.schema.is_some()
+    }
+
+    /// The same table in `schema`, as the server resolved it.
+    pub fn in_schema(&self, schema: &str) -> TableName {
+        TableName {
+            schema: Some(schema.to_owned()),
+            table: self.table.clone(),
+        }
+    }
+
     /// The quoted name for `backend`.
     pub fn quoted(&self, backend: Backend) -> String {
         self.quoted_with_suffix(backend, "")
@@ -66,9 +84,12 @@ impl TableName {
 
     /// The quoted name of the companion table `<table><suffix>`.
     pub fn quoted_with_suffix(&self, backend: Backend, suffix: &str) -> String {
+        // A schema the server named may hold any character: quotes are doubled.
         let quote = |identifier: &str| match backend {
-            Backend::Mysql => format!("`{identifier}`"),
-            Backend::Postgres | Backend::Sqlite => format!("\"{identifier}\""),
+            Backend::Mysql => format!("`{}`", identifier.replace('`', "``")),
+            Backend::Postgres | Backend::Sqlite => {
+                format!("\"{}\"", identifier.replace('"', "\"\""))
+            }
         };
         let table = quote(&format!("{}{suffix}", self.table));
         match &self.schema {

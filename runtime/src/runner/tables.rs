@@ -6,7 +6,7 @@ use waterline_core::Backend;
 use super::cause::Transient;
 use super::dialect::{Dialect, LAYOUT};
 use super::driver::Driver;
-use super::lock::database;
+use super::lock::{database, is_permission_denied};
 use super::record::Record;
 use crate::error::Error;
 
@@ -31,7 +31,17 @@ pub fn ensure(driver: &mut dyn Driver, dialect: &Dialect) -> Result<(), Error> {
             _ => break,
         }
     }
-    created.map_err(|cause| database("create the tracking table", dialect, cause))?;
+    match created {
+        Ok(()) => {}
+        // PostgreSQL checks the right to create in the schema before it looks whether the
+        // table is there: a role that may only use an existing table is refused here.
+        Err(cause) if is_permission_denied(&cause) => {
+            if driver.scalar(&dialect.table_exists()) != Ok(Some(1)) {
+                return Err(database("create the tracking table", dialect, cause));
+            }
+        }
+        Err(cause) => return Err(database("create the tracking table", dialect, cause)),
+    }
     let layout = driver
         .scalar(&dialect.select_layout())
         .map_err(|cause| database("read the tracking table's layout", dialect, cause))?;
