@@ -484,3 +484,27 @@ mod privileges {
         owner.run(&format!("DROP OWNED BY {role}; DROP ROLE {role}"));
     }
 }
+
+/// SQLite records how long a migration ran, not the time to build its row.
+#[cfg(feature = "sqlite")]
+#[test]
+fn sqlite_records_the_time_a_migration_took() {
+    let Some(db) = common::TestDb::<diesel::SqliteConnection>::new() else {
+        return;
+    };
+    let migrations = set(&[(
+        "001_count.sql",
+        "CREATE TABLE total AS WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 2000000) SELECT COUNT(*) AS n FROM c;",
+    )]);
+    let mut conn = db.connect();
+    let report = migrations.run_pending(&mut conn).unwrap();
+    let took = report.migrations[0].duration.as_millis() as i64;
+    assert!(took > 0, "the migration itself took {took} ms");
+    let recorded = conn.rows("waterline_migrations")[0]
+        .execution_ms
+        .unwrap_or(0);
+    assert!(
+        recorded > 0 && recorded <= took,
+        "recorded {recorded} ms of {took} ms"
+    );
+}

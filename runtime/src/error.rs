@@ -73,7 +73,10 @@ pub struct Drift {
 /// # #[cfg(not(feature = "sqlite"))]
 /// # fn main() {}
 /// ```
-#[derive(Debug, thiserror::Error)]
+///
+/// Its `Debug` is its message, as with `anyhow`: `fn main() -> Result<(), Box<dyn Error>>`
+/// prints what happened and what to do, not the structure. Match on the variants for that.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The embedded migrations are not the ones on disk (debug builds; see
@@ -400,6 +403,12 @@ impl Error {
     }
 }
 
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
 fn failed_message(error: &Error) -> String {
     let Error::MigrationFailed {
         migration,
@@ -547,5 +556,23 @@ fn them(migrations: &[MigrationRef]) -> &'static str {
         "it"
     } else {
         "them"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn main_returning_a_boxed_error_shows_the_message_and_its_advice() {
+        let error = Error::UnknownVersion {
+            version: 999,
+            embedded: "1 to 11".to_owned(),
+        };
+        let message = error.to_string();
+        let boxed: Box<dyn std::error::Error> = Box::new(error);
+        // What `fn main() -> Result<(), Box<dyn Error>>` prints after "Error: ".
+        assert_eq!(format!("{boxed:?}"), message);
+        assert!(message.ends_with("check the version"), "{message}");
     }
 }

@@ -205,11 +205,47 @@ impl fmt::Display for Plan {
             )?;
             for statement in &planned.statements {
                 let statement = statement.trim_end();
-                let end = if statement.ends_with(';') { "" } else { ";" };
+                // A `;` after a trailing `--` comment would be part of the comment.
+                let last_line = statement.lines().last().unwrap_or_default();
+                let end = match (statement.ends_with(';'), last_line.contains("--")) {
+                    (true, _) => "",
+                    (false, true) => "\n;",
+                    (false, false) => ";",
+                };
                 writeln!(f, "{statement}{end}")?;
             }
             writeln!(f)?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plan_ends_each_statement_outside_its_comments() {
+        let plan = Plan {
+            migrations: vec![PlannedMigration {
+                version: 2,
+                version_text: "002".to_owned(),
+                name: "backfill".to_owned(),
+                file: "migrations/002_backfill.sql".to_owned(),
+                transactional: true,
+                statements: vec![
+                    "UPDATE streams SET title = ''\n-- a harmless comment\n".to_owned(),
+                    "SELECT 1;".to_owned(),
+                    "SELECT 2".to_owned(),
+                ],
+            }],
+        };
+        assert_eq!(
+            plan.to_string(),
+            "-- 002 backfill (migrations/002_backfill.sql), in a transaction\n\
+             UPDATE streams SET title = ''\n-- a harmless comment\n;\n\
+             SELECT 1;\n\
+             SELECT 2;\n\n"
+        );
     }
 }
