@@ -488,6 +488,21 @@ on_every_backend! {
         let shown = report.to_string();
         assert!(shown.starts_with("3 migrations in "), "{shown}");
         assert!(shown.contains("\n  002 create_streams (") && shown.ends_with(" ms)"), "{shown}");
+        // A span per run and per migration, with what came of it.
+        assert!(applied[1].contains("waterline_run{") && applied[1].contains("waterline_migration{version=2 name=\"create_streams\""), "{logged}");
+        // A no-op start-up says so, at debug level.
+        fixture("runtime/basic").run_pending(&mut conn).unwrap();
+        let logged = THREAD_LOG.with(|log| String::from_utf8(log.take()).unwrap());
+        assert!(logged.lines().any(|l| l.contains("DEBUG") && l.contains("nothing to do: every migration is applied")), "{logged}");
+        // With an observer printing each migration (the `migrate` command), the event is a
+        // debug one: a subscriber at info does not print every migration a second time.
+        let other = common::TestDb::<Conn>::new().unwrap();
+        let mut conn = other.connect();
+        fixture("runtime/basic").runner().on_progress(|_| {}).run_pending(&mut conn).unwrap();
+        let logged = THREAD_LOG.with(|log| String::from_utf8(log.take()).unwrap());
+        let applied: Vec<&str> = logged.lines().filter(|l| l.contains("applied migration")).collect();
+        assert_eq!(applied.len(), 3, "{logged}");
+        assert!(applied.iter().all(|l| l.contains("DEBUG")), "{logged}");
     }
 }
 

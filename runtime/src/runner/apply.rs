@@ -252,12 +252,6 @@ pub fn apply(
         true => apply_in_transaction(driver, ctx, &attempt),
         false => apply_outside_transaction(driver, ctx, &attempt),
     }?;
-    tracing::info!(
-        version = migration.version(),
-        name = migration.name(),
-        duration_ms = ran.duration.as_millis() as u64,
-        "applied migration"
-    );
     Ok(ran)
 }
 
@@ -619,14 +613,7 @@ pub fn revert(
             database("delete the row of a reverted migration", ctx.dialect, cause)
         })?;
     }
-    let ran = ran(migration, clock);
-    tracing::info!(
-        version = ran.version,
-        name = ran.name,
-        duration_ms = ran.duration.as_millis() as u64,
-        "reverted migration"
-    );
-    Ok(ran)
+    Ok(ran(migration, clock))
 }
 
 fn ran(migration: &Migration, clock: Instant) -> Ran {

@@ -338,7 +338,23 @@ impl<'m> Runner<'m> {
     /// lock. Otherwise it takes the lock, creates the tracking table if missing, reads the
     /// state again, refuses if anything is wrong (see [`Error`]), and applies.
     pub fn run_pending<C: MigrationConnection>(&self, conn: &mut C) -> Result<Report, Error> {
-        conn.with_driver(|driver| self.run_pending_on(driver))
+        conn.with_driver(|driver| {
+            let span = tracing::info_span!(
+                "waterline_run",
+                backend = ?driver.backend(),
+                table = self.table.as_str(),
+                outcome = tracing::field::Empty,
+            );
+            let _entered = span.enter();
+            let report = self.run_pending_on(driver);
+            let outcome = match &report {
+                Ok(report) if report.is_empty() => "nothing to do".to_owned(),
+                Ok(report) => format!("applied {}", report.migrations.len()),
+                Err(_) => "failed".to_owned(),
+            };
+            span.record("outcome", outcome.as_str());
+            report
+        })
     }
 
     /// The state of every migration, embedded or recorded. Changes nothing.
@@ -455,7 +471,38 @@ impl<'m> Runner<'m> {
                 direction,
             });
         }
-        let ran = self.while_it_runs(migration, direction, work)?;
+        let span = tracing::info_span!(
+            "waterline_migration",
+            version = migration.version(),
+            name = migration.name(),
+            direction = ?direction,
+            outcome = tracing::field::Empty,
+        );
+        let _entered = span.enter();
+        let ran = self.while_it_runs(migration, direction, work);
+        span.record("outcome", if ran.is_ok() { "done" } else { "failed" });
+        let ran = ran?;
+        let verb = match direction {
+            RunDirection::Up => "applied migration",
+            RunDirection::Down => "reverted migration",
+        };
+        let duration_ms = ran.duration.as_millis() as u64;
+        // An observer (the `migrate` command) shows each migration itself: the event is then
+        // a debug one, so that a subscriber does not print every migration a second time.
+        match self.observer.is_some() {
+            true => tracing::debug!(
+                version = ran.version,
+                name = ran.name,
+                duration_ms,
+                "{verb}"
+            ),
+            false => tracing::info!(
+                version = ran.version,
+                name = ran.name,
+                duration_ms,
+                "{verb}"
+            ),
+        }
         if let Some(observer) = &self.observer {
             observer(Progress::Finished {
                 ran: &ran,

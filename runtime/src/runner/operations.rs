@@ -28,6 +28,11 @@ impl<'m> Runner<'m> {
             states.sort_unstable_by_key(|state| state.version);
             let embedded = self.migrations.up_checksums(dialect.backend());
             if assess::nothing_to_do(embedded, &states, self.rules) {
+                tracing::debug!(
+                    table = dialect.table(),
+                    migrations = states.len(),
+                    "nothing to do: every migration is applied"
+                );
                 return Ok(Report::default());
             }
         }
