@@ -387,7 +387,8 @@ on_every_backend! {
                 [version] => {
                     // A migration outside a transaction was cut short: refused with instructions.
                     assert_eq!(code, 1, "restart after a kill at {point} did not refuse");
-                    assert!(stderr.contains(&format!("`mark_applied({version})`")) && stderr.contains(&format!("`mark_unapplied({version})`")), "{stderr}");
+                    // The command line names the command that recovers, not the library call.
+                    assert!(stderr.contains(&format!("`migrate mark {version} applied`")) && stderr.contains(&format!("`migrate mark {version} unapplied`")), "{stderr}");
                     recover(&mut conn, &db.url, *version);
                     let (code, _, stderr) = run(&db.url, &["up"]);
                     assert_eq!(code, 0, "after recovery from a kill at {point}: {stderr}");

@@ -33,6 +33,7 @@
 //! for `new`); 3 `verify` found migrations pending, failed, running, drifted or missing, or
 //! `lint --strict` found advice.
 
+mod advice;
 mod database;
 mod new;
 mod output;
@@ -301,7 +302,7 @@ impl MigrateCommand {
         let url = DatabaseUrl::parse(url);
         let mut conn = url.connect().map_err(Failure::usage)?;
         let scrub = |error: Error| {
-            let text = error.to_string();
+            let text = advice::for_cli(&error.to_string());
             let message = url
                 .password()
                 .map_or(text.clone(), |password| text.replace(password, "***"));
