@@ -173,7 +173,7 @@ on_every_backend! {
         let again = streamvault(&db.url, &["run", "6"]);
         assert_eq!(again.code, 1);
         assert!(again.stderr.contains("migration 006 `migrations/006_create_recording_settings` is already applied"), "{}", again.stderr);
-        assert!(again.stderr.contains("`run 6 --force`"), "{}", again.stderr);
+        assert!(again.stderr.contains("`migrate run 6 --force`"), "{}", again.stderr);
         ok(&db.url, &["--allow-out-of-order", "up"]);
         let forced = streamvault(&db.url, &["run", "11", "--force"]);
         assert_eq!(forced.code, 0, "{}", forced.stderr);
@@ -222,7 +222,8 @@ fn a_password_never_shows_in_errors() {
         "postgres://app:hunter2@127.0.0.1:1/streamvault",
         &["status"],
     );
-    assert_eq!(run.code, 2, "{}", run.stderr);
+    // An unreachable database has its own exit code: an outage is not a typo.
+    assert_eq!(run.code, 4, "{}", run.stderr);
     assert!(
         !run.stderr.contains("hunter2") && !run.stdout.contains("hunter2"),
         "{}",
@@ -407,7 +408,7 @@ fn a_refused_password_is_not_repeated_in_the_error() {
         return;
     };
     let run = streamvault(&with_password(&db.url, "s3cret-pw"), &["status"]);
-    assert_eq!(run.code, 2);
+    assert_eq!(run.code, 4, "a refused login is an unreachable database");
     assert!(!run.stderr.contains("s3cret-pw"), "{}", run.stderr);
     assert!(run.stderr.contains("root:***@127.0.0.1"), "{}", run.stderr);
 }

@@ -66,8 +66,54 @@ impl DatabaseUrl {
         (!password.is_empty()).then_some(password)
     }
 
+    /// `host:port` of a server URL, for messages (never the credentials).
+    fn address(&self) -> String {
+        let default_port = match self.kind {
+            Kind::Postgres => 5432,
+            Kind::Mysql => 3306,
+            Kind::Sqlite => 0,
+        };
+        url::Url::parse(&self.connect)
+            .ok()
+            .map(|url| {
+                let host = url.host_str().unwrap_or("localhost").to_owned();
+                format!("{host}:{}", url.port().unwrap_or(default_port))
+            })
+            .unwrap_or_else(|| "the server".to_owned())
+    }
+
+    /// Connects within `timeout` (a server that accepts the connection and never answers is
+    /// given up on), with an error naming the backend, the host and port, and, when the
+    /// backend is not compiled in, the feature.
+    pub fn connect_within(
+        &self,
+        timeout: std::time::Duration,
+    ) -> Result<AnyConnection, ConnectFailure> {
+        if self.kind == Kind::Sqlite {
+            return self.connect();
+        }
+        let (name, _) = self.kind.label();
+        let this = self.clone();
+        let (sent, received) = std::sync::mpsc::channel();
+        // A stuck connect cannot be cancelled through diesel: the thread is left to end with
+        // the process, which is about to exit with this error.
+        std::thread::spawn(move || {
+            let _ = sent.send(this.connect());
+        });
+        received.recv_timeout(timeout).unwrap_or_else(|_| {
+            Err(ConnectFailure::Unreachable(format!(
+                "could not connect to {name} at `{}` within {}: {} accepted no connection or \
+                 did not answer; check the host and port, that the server is running, and the \
+                 network between (or raise `--connect-timeout`)",
+                self.redacted(),
+                humantime::format_duration(timeout),
+                self.address(),
+            )))
+        })
+    }
+
     /// Connects, with an error naming the backend and, when it is not compiled in, the feature.
-    pub fn connect(&self) -> Result<AnyConnection, String> {
+    pub fn connect(&self) -> Result<AnyConnection, ConnectFailure> {
         let (name, feature) = self.kind.label();
         let shown = self.redacted();
         let failed = |error: diesel::ConnectionError| {
@@ -75,13 +121,15 @@ impl DatabaseUrl {
             let text = self
                 .password()
                 .map_or(text.clone(), |password| text.replace(password, "***"));
-            format!("could not connect to {name} at `{shown}`: {text}; check the URL and that the server is running")
+            // libpq ends its messages with a newline, and may break lines inside them.
+            let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            ConnectFailure::Unreachable(format!("could not connect to {name} at `{shown}`: {text}; check the URL and that the server is running"))
         };
         let missing = || {
-            format!(
+            ConnectFailure::NotCompiledIn(format!(
                 "the database URL `{shown}` is for {name}, but this binary was built without \
                  waterline's `{feature}` feature; enable it, or use another URL"
-            )
+            ))
         };
         match self.kind {
             #[cfg(feature = "postgres")]
@@ -125,6 +173,15 @@ pub fn redact(url: &str) -> String {
         },
         None => url.to_owned(),
     }
+}
+
+/// Why there is no connection.
+#[derive(Debug)]
+pub enum ConnectFailure {
+    /// The URL is for a backend this binary was built without: a usage error.
+    NotCompiledIn(String),
+    /// The server could not be reached, did not answer, or refused the login.
+    Unreachable(String),
 }
 
 /// A connection to whichever backend the URL named.

@@ -29,9 +29,10 @@
 //! ```
 //!
 //! Exit codes: 0 success; 1 a migration or database error (a refusal, a failed migration, a
-//! lost connection); 2 a usage error (bad arguments, no or unusable database URL, a bad name
-//! for `new`); 3 `verify` found migrations pending, failed, running, drifted or missing, or
-//! `lint --strict` found advice.
+//! lost connection mid-run); 2 a usage error (bad arguments, no or unusable database URL, a
+//! bad name for `new`); 3 `verify` found migrations pending, failed, running, drifted or
+//! missing, or `lint --strict` found advice; 4 the database could not be reached or refused
+//! the login.
 
 mod advice;
 mod database;
@@ -44,7 +45,7 @@ use std::time::{Duration, SystemTime};
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use self::database::DatabaseUrl;
+use self::database::{ConnectFailure, DatabaseUrl};
 use self::output::{PlanJson, StatusJson, VerifyJson};
 use crate::runner::{Locking, Runner, State, DEFAULT_TABLE};
 use crate::{Error, Migrations};
@@ -57,6 +58,8 @@ pub const EXIT_FAILED: u8 = 1;
 pub const EXIT_USAGE: u8 = 2;
 /// `verify` found migrations that are not applied as embedded, or `lint --strict` found advice.
 pub const EXIT_NOT_UP_TO_DATE: u8 = 3;
+/// The database could not be reached or refused the login: an outage, not a typo.
+pub const EXIT_UNREACHABLE: u8 = 4;
 
 /// `migrate`: inspect and apply the migrations embedded in this binary.
 ///
@@ -97,6 +100,10 @@ pub struct MigrateCommand {
     /// The tracking table
     #[arg(long, global = true, default_value = DEFAULT_TABLE)]
     pub table: String,
+
+    /// How long to wait for the database server to accept the connection and log in
+    #[arg(long, global = true, default_value = "10s", value_parser = humantime::parse_duration)]
+    pub connect_timeout: Duration,
 
     /// How long to wait for another process's migration lock, e.g. 30s or 2m
     #[arg(long, global = true, default_value = "60s", value_parser = humantime::parse_duration)]
@@ -300,7 +307,15 @@ impl MigrateCommand {
                 Failure::usage("no database: pass --database-url or set DATABASE_URL")
             })?;
         let url = DatabaseUrl::parse(url);
-        let mut conn = url.connect().map_err(Failure::usage)?;
+        let mut conn =
+            url.connect_within(self.connect_timeout)
+                .map_err(|failure| match failure {
+                    ConnectFailure::NotCompiledIn(message) => Failure::usage(message),
+                    ConnectFailure::Unreachable(message) => Failure {
+                        code: EXIT_UNREACHABLE,
+                        message,
+                    },
+                })?;
         let scrub = |error: Error| {
             let text = advice::for_cli(&error.to_string());
             let message = url
