@@ -412,3 +412,109 @@ fn a_refused_password_is_not_repeated_in_the_error() {
     assert!(!run.stderr.contains("s3cret-pw"), "{}", run.stderr);
     assert!(run.stderr.contains("root:***@127.0.0.1"), "{}", run.stderr);
 }
+
+/// Database URLs are parsed, never guessed: an unknown form is a usage error that names the
+/// accepted ones, a password is hidden wherever it sits, and a command that only reads never
+/// creates a database.
+mod urls {
+    use super::*;
+
+    #[test]
+    fn an_unknown_form_is_a_usage_error_and_creates_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        for url in [
+            "postgress://app:hunter2@127.0.0.1/prod",
+            "streamvault",
+            "redis://127.0.0.1",
+        ] {
+            let mut command = Command::cargo_bin("streamvault").unwrap();
+            let output = command
+                .current_dir(dir.path())
+                .env_remove("DATABASE_URL")
+                .args(["--database-url", url, "up"])
+                .output()
+                .unwrap();
+            let stderr = String::from_utf8_lossy(&output.stderr);
+            assert_eq!(output.status.code(), Some(2), "{url}: {stderr}");
+            assert!(
+                stderr.contains("sqlite://path") && !stderr.contains("hunter2"),
+                "{url}: {stderr}"
+            );
+        }
+        assert_eq!(
+            std::fs::read_dir(dir.path()).unwrap().count(),
+            0,
+            "a file was created"
+        );
+    }
+
+    #[test]
+    fn a_password_with_an_unencoded_slash_is_refused_without_showing_it() {
+        for url in [
+            "postgres://app:hunt/er2@127.0.0.1/prod",
+            "mysql://root:hunt/er2@127.0.0.1/prod",
+            "postgres://app:hunt?er2@127.0.0.1/prod",
+        ] {
+            let run = streamvault(url, &["status"]);
+            assert_eq!(run.code, 2, "{url}: {}", run.stderr);
+            assert!(
+                run.stderr.contains("percent-encoded") && !run.stderr.contains("er2"),
+                "{url}: {}",
+                run.stderr
+            );
+        }
+    }
+
+    #[test]
+    fn a_password_in_the_query_or_a_keyword_string_never_shows() {
+        for url in [
+            "postgres://127.0.0.1:1/prod?password=hunter2",
+            "host=127.0.0.1 port=1 user=app password=hunter2 dbname=prod",
+        ] {
+            let run = streamvault(url, &["status"]);
+            assert_eq!(run.code, 4, "{url}: {}", run.stderr);
+            assert!(
+                run.stderr.contains("password=***") && !run.stderr.contains("hunter2"),
+                "{url}: {}",
+                run.stderr
+            );
+        }
+    }
+
+    #[test]
+    fn a_read_only_command_never_creates_a_sqlite_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("absent.db");
+        let url = format!("sqlite://{}", path.display());
+        // Read as the empty database it would be: every migration pending.
+        for (command, code) in [("status", 0), ("verify", 3), ("plan", 0)] {
+            let run = streamvault(&url, &[command]);
+            assert_eq!(run.code, code, "{command}: {}", run.stderr);
+            assert!(!path.exists(), "`{command}` created the database");
+        }
+        let run = streamvault("sqlite::memory:", &["up"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(!Path::new(":memory:").exists() && !dir.path().join(":memory:").exists());
+    }
+}
+
+#[test]
+fn the_debug_of_the_command_hides_the_password() {
+    use clap::Parser;
+    #[derive(Parser)]
+    struct Tool {
+        #[command(flatten)]
+        migrate: waterline::cli::MigrateCommand,
+    }
+    let tool = Tool::parse_from([
+        "tool",
+        "--database-url",
+        "postgres://app:hunter2@db.internal/prod",
+        "status",
+    ]);
+    let shown = format!("{:?}", tool.migrate);
+    assert!(
+        shown.contains("postgres://app:***@db.internal/prod") && !shown.contains("hunter2"),
+        "{shown}"
+    );
+}

@@ -31,39 +31,166 @@ pub struct DatabaseUrl {
     kind: Kind,
     /// What the backend's driver is given.
     connect: String,
+    /// The URL as shown: the password, wherever it sat, replaced by `***`.
+    shown: String,
+    /// The password, to scrub from any text a driver returns.
+    password: Option<String>,
 }
 
+/// The forms `--database-url` accepts, for the error that refuses any other.
+pub const ACCEPTED_FORMS: &str = "postgres://user:password@host:port/database (or \
+    postgresql://, or a libpq keyword string such as `host=db dbname=app user=app`), \
+    mysql://user:password@host:port/database (or mariadb://), sqlite://path, sqlite:path, \
+    sqlite::memory:, or a path ending in .db, .sqlite or .sqlite3";
+
+/// Query parameters and libpq keywords that carry a secret.
+const SECRET_KEYS: [&str; 3] = ["password", "sslpassword", "passfile"];
+
 impl DatabaseUrl {
-    /// `postgres://` or `postgresql://`, `mysql://` or `mariadb://`, `sqlite://path`,
-    /// `file:path` or a plain file path.
-    pub fn parse(url: &str) -> DatabaseUrl {
-        let (kind, connect) = if url.starts_with("postgres://") || url.starts_with("postgresql://")
+    /// Parses `url`: a PostgreSQL or MySQL URL (with the `url` crate; a password holding `/`,
+    /// `?`, `#` or `@` must be percent-encoded), a libpq keyword string, or a SQLite path in
+    /// one of the documented forms. Anything else is refused, never guessed.
+    pub fn parse(url: &str) -> Result<DatabaseUrl, String> {
+        let url = url.trim();
+        if let Some(rest) = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
         {
-            (Kind::Postgres, url.to_owned())
-        } else if url.starts_with("mysql://") {
-            (Kind::Mysql, url.to_owned())
-        } else if let Some(rest) = url.strip_prefix("mariadb://") {
-            (Kind::Mysql, format!("mysql://{rest}"))
-        } else if let Some(path) = url.strip_prefix("sqlite://") {
-            (Kind::Sqlite, path.to_owned())
-        } else {
-            (Kind::Sqlite, url.to_owned())
-        };
-        DatabaseUrl { kind, connect }
+            return Ok(DatabaseUrl::sqlite(rest));
+        }
+        if let Some((scheme, _)) = url.split_once("://") {
+            let kind = match scheme.to_ascii_lowercase().as_str() {
+                "postgres" | "postgresql" => Kind::Postgres,
+                "mysql" | "mariadb" => Kind::Mysql,
+                other => {
+                    return Err(format!(
+                        "`{other}://` is not a database URL waterline knows; use {ACCEPTED_FORMS}"
+                    ))
+                }
+            };
+            return DatabaseUrl::server(kind, url);
+        }
+        if is_keyword_string(url) {
+            return Ok(DatabaseUrl::keywords(url));
+        }
+        let lower = url.to_ascii_lowercase();
+        if [".db", ".sqlite", ".sqlite3"]
+            .iter()
+            .any(|end| lower.ends_with(end))
+        {
+            return Ok(DatabaseUrl::sqlite(url));
+        }
+        Err(format!(
+            "the database URL is not in a form waterline accepts (it is not shown, as it may \
+             hold a password); use {ACCEPTED_FORMS}"
+        ))
     }
 
-    /// The URL with its password, if any, replaced by `***`.
+    fn sqlite(path: &str) -> DatabaseUrl {
+        DatabaseUrl {
+            kind: Kind::Sqlite,
+            connect: path.to_owned(),
+            shown: path.to_owned(),
+            password: None,
+        }
+    }
+
+    fn server(kind: Kind, text: &str) -> Result<DatabaseUrl, String> {
+        let unparsable = |why: &str| {
+            format!(
+                "the database URL could not be parsed ({why}; it is not shown, as it may hold a \
+                 password): a password holding `/`, `?`, `#` or `@` must be percent-encoded, \
+                 e.g. `%2F` for `/`"
+            )
+        };
+        let parsed = url::Url::parse(text).map_err(|e| unparsable(&e.to_string()))?;
+        if parsed.host_str().is_none_or(str::is_empty) {
+            return Err(unparsable("it names no host"));
+        }
+        // `app:12/er2@host`: an unencoded `/` cut a password short, and its end became the path.
+        if parsed.path().contains('@') {
+            return Err(unparsable("an `@` after the host"));
+        }
+        let mut password = parsed.password().map(percent_decoded);
+        let mut shown = parsed.clone();
+        if parsed.password().is_some() {
+            let _ = shown.set_password(Some("***"));
+        }
+        let secret_in_query = parsed
+            .query_pairs()
+            .any(|(key, _)| SECRET_KEYS.contains(&key.as_ref()));
+        if secret_in_query {
+            let pairs: Vec<(String, String)> = parsed
+                .query_pairs()
+                .map(|(key, value)| {
+                    if SECRET_KEYS.contains(&key.as_ref()) {
+                        password.get_or_insert_with(|| value.to_string());
+                        (key.to_string(), "***".to_owned())
+                    } else {
+                        (key.to_string(), value.to_string())
+                    }
+                })
+                .collect();
+            shown.query_pairs_mut().clear().extend_pairs(pairs);
+        }
+        let connect = match kind {
+            // diesel's MySQL backend takes mysql:// only.
+            Kind::Mysql if parsed.scheme() != "mysql" => {
+                format!("mysql{}", &text[parsed.scheme().len()..])
+            }
+            _ => text.to_owned(),
+        };
+        Ok(DatabaseUrl {
+            kind,
+            connect,
+            shown: shown.to_string(),
+            password: password.filter(|p| !p.is_empty()),
+        })
+    }
+
+    /// A libpq keyword string, for PostgreSQL: `host=db port=5432 dbname=app password=...`.
+    fn keywords(text: &str) -> DatabaseUrl {
+        let mut password = None;
+        let shown: Vec<String> = keyword_pairs(text)
+            .into_iter()
+            .map(|(key, value)| match SECRET_KEYS.contains(&key.as_str()) {
+                true => {
+                    password.get_or_insert(value);
+                    format!("{key}=***")
+                }
+                false => format!("{key}={value}"),
+            })
+            .collect();
+        DatabaseUrl {
+            kind: Kind::Postgres,
+            connect: text.to_owned(),
+            shown: shown.join(" "),
+            password,
+        }
+    }
+
+    /// The URL with its password, wherever it sat, replaced by `***`.
     pub fn redacted(&self) -> String {
-        redact(&self.connect)
+        self.shown.clone()
     }
 
     /// The password, to scrub from any text shown.
     pub fn password(&self) -> Option<&str> {
-        let (_, rest) = self.connect.split_once("://")?;
-        let authority = rest.split(['/', '?']).next()?;
-        let (credentials, _) = authority.rsplit_once('@')?;
-        let (_, password) = credentials.split_once(':')?;
-        (!password.is_empty()).then_some(password)
+        self.password.as_deref()
+    }
+
+    /// For commands that only read: a SQLite database is opened read-only, and one that does
+    /// not exist is read as the empty database it would be (every migration pending), never
+    /// created.
+    pub fn read_only(mut self) -> DatabaseUrl {
+        if self.kind != Kind::Sqlite || self.connect == ":memory:" {
+            return self;
+        }
+        self.connect = match std::path::Path::new(&self.connect).exists() {
+            true => format!("file:{}?mode=ro", self.connect),
+            false => ":memory:".to_owned(),
+        };
+        self
     }
 
     /// `host:port` of a server URL, for messages (never the credentials).
@@ -155,23 +282,74 @@ impl DatabaseUrl {
 
 impl fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "DatabaseUrl({:?}, {})", self.kind, self.redacted())
+        write!(f, "DatabaseUrl({:?}, {})", self.kind, self.shown)
     }
 }
 
-/// `scheme://user:***@host/...`: the password hidden, the rest as given.
-pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((credentials, host)) => match credentials.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
+/// `text` with its `%XX` escapes decoded, as a driver reads a password.
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        let hex = bytes
+            .get(at + 1..at + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[at], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                at += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                at += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Whether `text` is a libpq keyword string: `key=value` pairs, one of them a libpq keyword.
+fn is_keyword_string(text: &str) -> bool {
+    const KEYWORDS: [&str; 5] = ["host", "hostaddr", "dbname", "user", "port"];
+    let pairs = keyword_pairs(text);
+    !pairs.is_empty()
+        && pairs
+            .iter()
+            .any(|(key, _)| KEYWORDS.contains(&key.as_str()))
+}
+
+/// The `key=value` pairs of a libpq keyword string (values may be single-quoted, with `\'`
+/// and `\\` escapes); none when `text` is not made of such pairs.
+fn keyword_pairs(text: &str) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    let mut chars = text.chars().peekable();
+    loop {
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        if chars.peek().is_none() {
+            return pairs;
+        }
+        let key: String =
+            std::iter::from_fn(|| chars.next_if(|c| *c != '=' && !c.is_whitespace())).collect();
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        if key.is_empty() || chars.next() != Some('=') {
+            return Vec::new();
+        }
+        while chars.next_if(|c| c.is_whitespace()).is_some() {}
+        let mut value = String::new();
+        if chars.next_if_eq(&'\'').is_some() {
+            loop {
+                match chars.next() {
+                    Some('\\') => value.extend(chars.next()),
+                    Some('\'') => break,
+                    Some(c) => value.push(c),
+                    None => return Vec::new(),
+                }
+            }
+        } else {
+            value.extend(std::iter::from_fn(|| chars.next_if(|c| !c.is_whitespace())));
+        }
+        pairs.push((key, value));
     }
 }
 
@@ -217,40 +395,85 @@ mod tests {
     use super::*;
 
     #[test]
-    fn chooses_the_backend_from_the_scheme() {
-        assert_eq!(DatabaseUrl::parse("postgres://u@h/db").kind, Kind::Postgres);
+    fn chooses_the_backend_from_the_form() {
+        let kind = |url: &str| DatabaseUrl::parse(url).unwrap().kind;
+        assert_eq!(kind("postgres://u@h/db"), Kind::Postgres);
+        assert_eq!(kind("postgresql://u@h/db"), Kind::Postgres);
         assert_eq!(
-            DatabaseUrl::parse("postgresql://u@h/db").kind,
+            kind("host=127.0.0.1 port=5432 user=app dbname=prod"),
             Kind::Postgres
         );
-        assert_eq!(DatabaseUrl::parse("mysql://u@h/db").kind, Kind::Mysql);
-        let mariadb = DatabaseUrl::parse("mariadb://u@h/db");
+        assert_eq!(kind("mysql://u@h/db"), Kind::Mysql);
+        let mariadb = DatabaseUrl::parse("mariadb://u@h/db").unwrap();
         assert_eq!(
             (mariadb.kind, mariadb.connect.as_str()),
             (Kind::Mysql, "mysql://u@h/db")
         );
-        let sqlite = DatabaseUrl::parse("sqlite://data/app.db");
+        let sqlite = DatabaseUrl::parse("sqlite://data/app.db").unwrap();
         assert_eq!(
             (sqlite.kind, sqlite.connect.as_str()),
             (Kind::Sqlite, "data/app.db")
         );
-        assert_eq!(DatabaseUrl::parse("streamvault.db").kind, Kind::Sqlite);
+        assert_eq!(
+            DatabaseUrl::parse("sqlite::memory:").unwrap().connect,
+            ":memory:"
+        );
+        assert_eq!(kind("streamvault.db"), Kind::Sqlite);
+        assert_eq!(kind("data/app.sqlite3"), Kind::Sqlite);
     }
 
     #[test]
-    fn passwords_never_show() {
+    fn anything_else_is_refused_never_guessed() {
+        for url in ["postgress://u@h/db", "streamvault", "redis://h", "host"] {
+            let error = DatabaseUrl::parse(url).unwrap_err();
+            assert!(error.contains("sqlite://path"), "{url}: {error}");
+        }
+        let error = DatabaseUrl::parse("postgress://app:hunter2@h/db").unwrap_err();
+        assert!(!error.contains("hunter2"), "{error}");
+    }
+
+    #[test]
+    fn passwords_never_show_wherever_they_sit() {
         let url =
-            DatabaseUrl::parse("postgres://app:s3cr%3At@db.internal:5432/prod?sslmode=require");
+            DatabaseUrl::parse("postgres://app:s3cr%3At@db.internal:5432/prod?sslmode=require")
+                .unwrap();
         assert_eq!(
             url.redacted(),
             "postgres://app:***@db.internal:5432/prod?sslmode=require"
         );
-        assert_eq!(url.password(), Some("s3cr%3At"));
+        assert_eq!(url.password(), Some("s3cr:t"));
         assert!(!format!("{url:?}").contains("s3cr"));
+        let query =
+            DatabaseUrl::parse("postgres://db.internal/prod?password=hunter2&sslpassword=x2")
+                .unwrap();
         assert_eq!(
-            redact("mysql://root@127.0.0.1:3306/test"),
-            "mysql://root@127.0.0.1:3306/test"
+            query.redacted(),
+            "postgres://db.internal/prod?password=***&sslpassword=***"
         );
-        assert_eq!(redact("app.db"), "app.db");
+        assert_eq!(query.password(), Some("hunter2"));
+        let keywords =
+            DatabaseUrl::parse("host=127.0.0.1 user=app password='hun ter2' dbname=prod").unwrap();
+        assert_eq!(
+            keywords.redacted(),
+            "host=127.0.0.1 user=app password=*** dbname=prod"
+        );
+        assert_eq!(keywords.password(), Some("hun ter2"));
+        for unencoded in [
+            "postgres://app:hunt/er2@host/db",
+            "mysql://root:hunt/er2@host/db",
+            "postgres://app:hunt?er2@host/db",
+            "postgres://app:12/er2@host/db",
+        ] {
+            let error = DatabaseUrl::parse(unencoded).unwrap_err();
+            assert!(
+                !error.contains("er2") && error.contains("percent-encoded"),
+                "{unencoded}: {error}"
+            );
+        }
+        let plain = DatabaseUrl::parse("mysql://root@127.0.0.1:3306/test").unwrap();
+        assert_eq!(
+            (plain.redacted().as_str(), plain.password()),
+            ("mysql://root@127.0.0.1:3306/test", None)
+        );
     }
 }

@@ -85,7 +85,7 @@ pub const EXIT_UNREACHABLE: u8 = 4;
 /// assert_eq!(tool.migrate.run(&MIGRATIONS), std::process::ExitCode::SUCCESS);
 /// # std::fs::remove_dir_all(&dir).unwrap();
 /// ```
-#[derive(Debug, Clone, Args)]
+#[derive(Clone, Args)]
 #[command(about = "Inspect and apply the migrations embedded in this binary", long_about = None)]
 #[non_exhaustive]
 pub struct MigrateCommand {
@@ -131,6 +131,31 @@ pub struct MigrateCommand {
     /// Go on when the database records migrations this binary does not embed
     #[arg(long, global = true)]
     pub ignore_missing: bool,
+}
+
+/// Shown without the database URL's password, wherever the URL came from.
+impl std::fmt::Debug for MigrateCommand {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let url = self
+            .database_url
+            .as_deref()
+            .map(|url| match DatabaseUrl::parse(url) {
+                Ok(url) => url.redacted(),
+                Err(_) => "<not shown: not a URL waterline accepts>".to_owned(),
+            });
+        f.debug_struct("MigrateCommand")
+            .field("action", &self.action)
+            .field("database_url", &url)
+            .field("table", &self.table)
+            .field("connect_timeout", &self.connect_timeout)
+            .field("lock_timeout", &self.lock_timeout)
+            .field("lock", &self.lock)
+            .field("lease", &self.lease)
+            .field("no_lock", &self.no_lock)
+            .field("allow_out_of_order", &self.allow_out_of_order)
+            .field("ignore_missing", &self.ignore_missing)
+            .finish()
+    }
 }
 
 /// The `migrate` subcommands.
@@ -306,7 +331,16 @@ impl MigrateCommand {
             .ok_or_else(|| {
                 Failure::usage("no database: pass --database-url or set DATABASE_URL")
             })?;
-        let url = DatabaseUrl::parse(url);
+        let url = DatabaseUrl::parse(url).map_err(Failure::usage)?;
+        // A command that only reads never creates a database.
+        let only_reads = matches!(
+            self.action,
+            Action::Status { .. } | Action::Plan { .. } | Action::Verify { .. }
+        );
+        let url = match only_reads {
+            true => url.read_only(),
+            false => url,
+        };
         let mut conn =
             url.connect_within(self.connect_timeout)
                 .map_err(|failure| match failure {
