@@ -22,8 +22,14 @@ struct Cli {
     migrate: waterline::cli::MigrateCommand,
 }
 
+/// The one place StreamVault's migration settings live: what it migrates with at start-up,
+/// and what its `migrate` command uses, each flag overriding its one setting.
+fn runner() -> waterline::Runner<'static> {
+    MIGRATIONS.runner()
+}
+
 fn main() -> ExitCode {
     Cli::parse()
         .migrate
-        .run_with_default_database(&MIGRATIONS, Some(DEFAULT_DATABASE))
+        .run_with(runner(), Some(DEFAULT_DATABASE))
 }

@@ -518,3 +518,76 @@ fn the_debug_of_the_command_hides_the_password() {
         "{shown}"
     );
 }
+
+/// The command uses the app's own runner: its tracking table and policies, each flag given on
+/// the command line overriding its one setting.
+mod one_source_of_settings {
+    use super::*;
+    use clap::Parser;
+    use std::process::ExitCode;
+
+    #[derive(Parser)]
+    struct Tool {
+        #[command(flatten)]
+        migrate: waterline::cli::MigrateCommand,
+    }
+
+    static MIGRATIONS: waterline::Migrations = waterline::embed_migrations!();
+
+    fn run(args: &[&str], runner: waterline::Runner<'static>, url: &str) -> ExitCode {
+        let mut all = vec!["tool", "--database-url", url];
+        all.extend(args);
+        Tool::parse_from(all).migrate.run_with(runner, None)
+    }
+
+    #[test]
+    fn the_apps_tracking_table_is_the_commands() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("app.db").display().to_string();
+        let apps = || MIGRATIONS.runner().table("applied_migrations");
+        assert_eq!(run(&["up"], apps(), &url), ExitCode::SUCCESS);
+        assert_eq!(run(&["verify"], apps(), &url), ExitCode::SUCCESS);
+        let mut conn = <diesel::SqliteConnection as diesel::Connection>::establish(&url).unwrap();
+        assert!(
+            conn.table_exists("applied_migrations") && !conn.table_exists("waterline_migrations")
+        );
+        // A flag overrides its one setting.
+        assert_eq!(
+            run(&["--table", "other_migrations", "verify"], apps(), &url),
+            ExitCode::from(3)
+        );
+    }
+
+    #[test]
+    fn ignore_missing_means_the_same_on_verify_and_status() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("app.db").display().to_string();
+        ok(&url, &["up"]);
+        let mut conn = <diesel::SqliteConnection as diesel::Connection>::establish(&url).unwrap();
+        conn.run(
+            "INSERT INTO waterline_migrations (version, name, checksum, checksum_algorithm, status, started_at, applied_by, transactional) \
+             VALUES (99, 'from_a_newer_binary', 'x', 'sha256-lf-v1', 'applied', '2026-11-22T01:02:03Z', 'web-9', 1)",
+        );
+        let strict = streamvault(&url, &["verify"]);
+        assert_eq!(strict.code, 3, "{}", strict.stderr);
+        assert!(
+            strict
+                .stdout
+                .contains("  99 from_a_newer_binary: missing from binary"),
+            "{}",
+            strict.stdout
+        );
+        let tolerant = streamvault(&url, &["--ignore-missing", "verify"]);
+        assert_eq!(tolerant.code, 0, "{}{}", tolerant.stdout, tolerant.stderr);
+        let json = streamvault(&url, &["--ignore-missing", "verify", "--json"]);
+        assert_eq!(
+            (json.code, super::json(&json.stdout)["ok"].clone()),
+            (0, Value::Bool(true))
+        );
+        // And a runner that ignores them says the same without the flag.
+        assert_eq!(
+            run(&["verify"], MIGRATIONS.runner().ignore_missing(true), &url),
+            ExitCode::SUCCESS
+        );
+    }
+}

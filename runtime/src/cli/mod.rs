@@ -23,7 +23,8 @@
 //! fn main() -> std::process::ExitCode {
 //!     match Cli::parse().command {
 //!         Command::Serve => std::process::ExitCode::SUCCESS,
-//!         Command::Migrate(migrate) => migrate.run(&MIGRATIONS),
+//!         // The app's runner, with its table and policies: flags override single settings.
+//!         Command::Migrate(migrate) => migrate.run_with(MIGRATIONS.runner(), None),
 //!     }
 //! }
 //! ```
@@ -47,7 +48,7 @@ use clap::{Args, Subcommand, ValueEnum};
 
 use self::database::{ConnectFailure, DatabaseUrl};
 use self::output::{PlanJson, StatusJson, VerifyJson};
-use crate::runner::{Locking, Runner, State, DEFAULT_TABLE};
+use crate::runner::{Locking, Runner, State};
 use crate::{Error, Migrations};
 
 /// Success.
@@ -97,38 +98,42 @@ pub struct MigrateCommand {
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
 
-    /// The tracking table
-    #[arg(long, global = true, default_value = DEFAULT_TABLE)]
-    pub table: String,
+    /// The tracking table [default: the app's, else waterline_migrations]
+    #[arg(long, global = true)]
+    pub table: Option<String>,
 
     /// How long to wait for the database server to accept the connection and log in
     #[arg(long, global = true, default_value = "10s", value_parser = humantime::parse_duration)]
     pub connect_timeout: Duration,
 
-    /// How long to wait for another process's migration lock, e.g. 30s or 2m
-    #[arg(long, global = true, default_value = "60s", value_parser = humantime::parse_duration)]
-    pub lock_timeout: Duration,
+    /// How long to wait for another process's migration lock, e.g. 30s or 2m [default: the
+    /// app's, else 60s]
+    #[arg(long, global = true, value_parser = humantime::parse_duration)]
+    pub lock_timeout: Option<Duration>,
 
-    /// How replicas keep out of each other's way: a session lock (default), a lease row
-    /// (behind PgBouncer's transaction pooling), or none (a migration never runs twice, but
-    /// replicas that meet stop instead of waiting)
-    #[arg(long, global = true, value_enum, default_value_t = LockMode::Session)]
-    pub lock: LockMode,
+    /// How replicas keep out of each other's way: a session lock, a lease row (behind
+    /// PgBouncer's transaction pooling), or none (a migration never runs twice, but replicas
+    /// that meet stop instead of waiting) [default: the app's, else session]
+    #[arg(long, global = true, value_enum)]
+    pub lock: Option<LockMode>,
 
     /// How long a lease lasts unless renewed (renewed before each migration): longer than the
-    /// longest migration, as short as a dead holder may keep others waiting, e.g. 60s
-    #[arg(long, global = true, default_value = "60s", value_parser = humantime::parse_duration)]
-    pub lease: Duration,
+    /// longest migration, as short as a dead holder may keep others waiting; implies `--lock
+    /// lease` [default: 60s]
+    #[arg(long, global = true, value_parser = humantime::parse_duration)]
+    pub lease: Option<Duration>,
 
     /// Take no migration lock: the same as `--lock off`
     #[arg(long, global = true, conflicts_with = "lock")]
     pub no_lock: bool,
 
-    /// Apply pending migrations older than the newest applied one
+    /// Apply pending migrations older than the newest applied one (the app's runner may
+    /// allow it already)
     #[arg(long, global = true)]
     pub allow_out_of_order: bool,
 
-    /// Go on when the database records migrations this binary does not embed
+    /// Go on, and count as up to date, when the database records migrations this binary
+    /// does not embed (the app's runner may say so already)
     #[arg(long, global = true)]
     pub ignore_missing: bool,
 }
@@ -295,7 +300,7 @@ impl Failure {
 impl MigrateCommand {
     /// Runs the command on `migrations`, prints what it did, and returns the exit code.
     pub fn run(&self, migrations: &Migrations) -> ExitCode {
-        self.run_with_default_database(migrations, None)
+        self.run_with(migrations.runner(), None)
     }
 
     /// As [`run`](Self::run), with `default_url` used when neither `--database-url` nor
@@ -305,7 +310,44 @@ impl MigrateCommand {
         migrations: &Migrations,
         default_url: Option<&str>,
     ) -> ExitCode {
-        match self.execute(migrations, default_url) {
+        self.run_with(migrations.runner(), default_url)
+    }
+
+    /// Runs the command with the app's own configured runner, the one it migrates with at
+    /// start-up: its tracking table, lock, timeouts and policies are the command's, and each
+    /// flag given on the command line overrides its one setting. An app that sets
+    /// `.table("applied_migrations")` and mounts the command this way cannot have
+    /// `migrate` look at another table.
+    ///
+    /// ```no_run
+    /// # use clap::Parser;
+    /// static MIGRATIONS: waterline::Migrations = waterline::embed_migrations!("../migrations");
+    ///
+    /// /// The one place the app's migration settings live.
+    /// fn runner() -> waterline::Runner<'static> {
+    ///     MIGRATIONS.runner().table("applied_migrations").ignore_missing(true)
+    /// }
+    ///
+    /// #[derive(Parser)]
+    /// struct Cli {
+    ///     #[command(subcommand)]
+    ///     migrate: Option<Command>,
+    /// }
+    ///
+    /// #[derive(clap::Subcommand)]
+    /// enum Command {
+    ///     Migrate(waterline::cli::MigrateCommand),
+    /// }
+    ///
+    /// fn main() -> std::process::ExitCode {
+    ///     match Cli::parse().migrate {
+    ///         Some(Command::Migrate(migrate)) => migrate.run_with(runner(), None),
+    ///         None => std::process::ExitCode::SUCCESS, // start the app, migrating with runner()
+    ///     }
+    /// }
+    /// ```
+    pub fn run_with(&self, runner: Runner<'_>, default_url: Option<&str>) -> ExitCode {
+        match self.execute(runner, default_url) {
             Ok(code) => ExitCode::from(code),
             Err(failure) => {
                 output::error(&failure.message);
@@ -314,7 +356,8 @@ impl MigrateCommand {
         }
     }
 
-    fn execute(&self, migrations: &Migrations, default_url: Option<&str>) -> Result<u8, Failure> {
+    fn execute(&self, runner: Runner<'_>, default_url: Option<&str>) -> Result<u8, Failure> {
+        let migrations = runner.migrations();
         match &self.action {
             Action::New { name, dir } => return new_migration(migrations, name, dir.as_deref()),
             Action::Lint {
@@ -360,23 +403,37 @@ impl MigrateCommand {
                 message,
             }
         };
-        let runner = self.runner(migrations);
+        let runner = self.configure(runner);
         self.act(&runner, &mut conn).map_err(scrub)
     }
 
-    fn runner<'m>(&self, migrations: &'m Migrations) -> Runner<'m> {
-        migrations
-            .runner()
-            .table(&self.table)
-            .lock_timeout(self.lock_timeout)
-            .lock_with(match (self.no_lock, self.lock) {
-                (true, _) | (false, LockMode::Off) => Locking::Off,
-                (false, LockMode::Session) => Locking::Session,
-                (false, LockMode::Lease) => Locking::Lease(self.lease),
-            })
-            .allow_out_of_order(self.allow_out_of_order)
-            .ignore_missing(self.ignore_missing)
-            .on_progress(output::progress)
+    /// `runner` with each setting given on the command line in place of its own.
+    fn configure<'m>(&self, mut runner: Runner<'m>) -> Runner<'m> {
+        if let Some(table) = &self.table {
+            runner = runner.table(table);
+        }
+        if let Some(timeout) = self.lock_timeout {
+            runner = runner.lock_timeout(timeout);
+        }
+        let lease = self.lease.unwrap_or(crate::runner::DEFAULT_LEASE);
+        let locking = match (self.no_lock, self.lock, self.lease) {
+            (true, _, _) | (false, Some(LockMode::Off), _) => Some(Locking::Off),
+            (false, Some(LockMode::Session), _) => Some(Locking::Session),
+            (false, Some(LockMode::Lease), _) | (false, None, Some(_)) => {
+                Some(Locking::Lease(lease))
+            }
+            (false, None, None) => None,
+        };
+        if let Some(locking) = locking {
+            runner = runner.lock_with(locking);
+        }
+        if self.allow_out_of_order {
+            runner = runner.allow_out_of_order(true);
+        }
+        if self.ignore_missing {
+            runner = runner.ignore_missing(true);
+        }
+        runner.on_progress(output::progress)
     }
 
     fn act(&self, runner: &Runner<'_>, conn: &mut database::AnyConnection) -> Result<u8, Error> {
@@ -523,7 +580,15 @@ impl MigrateCommand {
                 let ok = status.is_up_to_date();
                 match json {
                     true => output::json(&VerifyJson::of(&status)),
-                    false => output::out(&output::summary_line(&status)),
+                    false => {
+                        output::out(&output::summary_line(&status));
+                        for problem in status.problems() {
+                            output::out(&format!(
+                                "  {} {}: {}",
+                                problem.version_text, problem.name, problem.state
+                            ));
+                        }
+                    }
                 }
                 return Ok(if ok { EXIT_OK } else { EXIT_NOT_UP_TO_DATE });
             }

@@ -338,10 +338,11 @@ impl<'a> VerifyJson<'a> {
     /// The JSON form of a verification of `status`.
     pub fn of(status: &'a Status) -> VerifyJson<'a> {
         let all = StatusJson::of(status);
+        let problem_versions: Vec<u64> = status.problems().map(|m| m.version).collect();
         let problems: Vec<MigrationJson<'a>> = all
             .migrations
             .into_iter()
-            .filter(|m| m.state != "applied")
+            .filter(|m| problem_versions.contains(&m.version))
             .collect();
         VerifyJson {
             ok: problems.is_empty(),

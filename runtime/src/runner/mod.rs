@@ -255,6 +255,11 @@ impl Migrations {
 }
 
 impl<'m> Runner<'m> {
+    /// The migrations this runner applies.
+    pub fn migrations(&self) -> &'m Migrations {
+        self.migrations
+    }
+
     /// The tracking table (default `waterline_migrations`); `schema.table` is accepted.
     pub fn table(mut self, name: impl Into<String>) -> Self {
         self.table = name.into();

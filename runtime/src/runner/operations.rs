@@ -137,12 +137,14 @@ impl<'m> Runner<'m> {
     pub(super) fn status_on(&self, driver: &mut dyn Driver) -> Result<Status, Error> {
         let dialect = self.prepare(driver)?;
         let records = tables::read_if_exists(driver, &dialect)?;
-        Ok(status::build(
+        let mut status = status::build(
             self.migrations.as_slice(),
             dialect.backend(),
             &records,
             dialect.table(),
-        ))
+        );
+        status.missing_ok = self.rules.ignore_missing;
+        Ok(status)
     }
 
     /// [`Runner::plan`] on `driver`.

@@ -147,6 +147,9 @@ pub struct Status {
     pub table: String,
     /// One line per version.
     pub migrations: Vec<MigrationStatus>,
+    /// Whether the runner that read it goes on past migrations the binary lacks
+    /// ([`Runner::ignore_missing`](crate::Runner::ignore_missing)).
+    pub(crate) missing_ok: bool,
 }
 
 impl Status {
@@ -155,9 +158,21 @@ impl Status {
         self.migrations.iter().filter(|m| m.state == state).count()
     }
 
-    /// Whether every migration is applied and unchanged.
+    /// Whether every migration is applied and unchanged (and, for a runner that ignores
+    /// them, whatever the binary lacks is applied too).
     pub fn is_up_to_date(&self) -> bool {
-        self.migrations.iter().all(|m| m.state == State::Applied)
+        self.problems().next().is_none()
+    }
+
+    /// The migrations that keep the database from being up to date, in version order:
+    /// pending, failed, running, drifted, and missing from the binary unless the runner that
+    /// read the status ignores those.
+    pub fn problems(&self) -> impl Iterator<Item = &MigrationStatus> {
+        self.migrations.iter().filter(|m| match m.state {
+            State::Applied => false,
+            State::MissingFromBinary => !self.missing_ok,
+            _ => true,
+        })
     }
 }
 

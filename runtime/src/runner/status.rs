@@ -60,6 +60,7 @@ pub fn build(
     Status {
         table: table.to_owned(),
         migrations: lines,
+        missing_ok: false,
     }
 }
 
