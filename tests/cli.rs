@@ -591,3 +591,75 @@ mod one_source_of_settings {
         );
     }
 }
+
+/// What operators expect of a command: `.env`, completions, help with examples and exit codes.
+mod operator_comforts {
+    use super::*;
+
+    fn in_dir(dir: &Path, args: &[&str]) -> Run {
+        let mut command = Command::cargo_bin("streamvault").unwrap();
+        let output = command
+            .current_dir(dir)
+            .env_remove("DATABASE_URL")
+            .args(args)
+            .output()
+            .unwrap();
+        Run {
+            code: output.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    #[test]
+    fn database_url_comes_from_a_dotenv_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join(".env"),
+            "DATABASE_URL=sqlite://from-dotenv.db\n",
+        )
+        .unwrap();
+        let run = in_dir(dir.path(), &["up"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(
+            dir.path().join("from-dotenv.db").exists(),
+            "the .env URL was not used"
+        );
+        assert!(!dir.path().join("streamvault.db").exists());
+    }
+
+    #[test]
+    fn completions_for_each_shell() {
+        let dir = tempfile::tempdir().unwrap();
+        for (shell, marker) in [
+            ("bash", "complete -F"),
+            ("zsh", "#compdef streamvault"),
+            ("fish", "complete -c streamvault"),
+        ] {
+            let run = in_dir(dir.path(), &["completions", shell]);
+            assert_eq!(run.code, 0, "{shell}: {}", run.stderr);
+            assert!(
+                run.stdout.contains(marker) && run.stdout.contains("verify"),
+                "{shell}: {}",
+                run.stdout
+            );
+        }
+    }
+
+    #[test]
+    fn help_shows_examples_and_exit_codes() {
+        let dir = tempfile::tempdir().unwrap();
+        let run = in_dir(dir.path(), &["--help"]);
+        assert_eq!(run.code, 0);
+        assert!(
+            run.stdout.contains("Examples:\n  migrate status"),
+            "{}",
+            run.stdout
+        );
+        assert!(
+            run.stdout.contains("4 the database could\nnot be reached"),
+            "{}",
+            run.stdout
+        );
+    }
+}

@@ -51,6 +51,22 @@ use self::output::{PlanJson, StatusJson, VerifyJson};
 use crate::runner::{Locking, Runner, State};
 use crate::{Error, Migrations};
 
+/// Examples and exit codes, at the end of `--help`.
+const HELP_AFTER: &str = "Examples:
+  migrate status                         every migration and its state
+  migrate plan                           the SQL `up` would run, changing nothing
+  migrate up                             apply every pending migration
+  migrate verify --json                  exit 3 unless every migration is applied as embedded
+  migrate mark 3 applied                 record migration 3 as applied without running it
+  migrate --lock lease up                behind PgBouncer's transaction pooling
+  migrate completions bash               a completion script for bash
+
+The database URL comes from --database-url, DATABASE_URL, or DATABASE_URL in a .env file.
+
+Exit codes: 0 success; 1 a migration or database error; 2 a usage error; 3 verify found
+migrations not applied as embedded (or lint --strict found advice); 4 the database could
+not be reached or refused the login.";
+
 /// Success.
 pub const EXIT_OK: u8 = 0;
 /// A migration or database error.
@@ -87,7 +103,11 @@ pub const EXIT_UNREACHABLE: u8 = 4;
 /// # std::fs::remove_dir_all(&dir).unwrap();
 /// ```
 #[derive(Clone, Args)]
-#[command(about = "Inspect and apply the migrations embedded in this binary", long_about = None)]
+#[command(
+    about = "Inspect and apply the migrations embedded in this binary",
+    long_about = None,
+    after_help = HELP_AFTER
+)]
 #[non_exhaustive]
 pub struct MigrateCommand {
     /// The subcommand to run.
@@ -251,6 +271,11 @@ pub enum Action {
         #[arg(long)]
         dir: Option<PathBuf>,
     },
+    /// Print a shell completion script: `migrate completions bash > /etc/bash_completion.d/app`
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
+    },
     /// Write the next migration into the migrations folder
     New {
         /// Its name, in lowercase snake_case
@@ -360,6 +385,7 @@ impl MigrateCommand {
         let migrations = runner.migrations();
         match &self.action {
             Action::New { name, dir } => return new_migration(migrations, name, dir.as_deref()),
+            Action::Completions { shell } => return completions(*shell),
             Action::Lint {
                 strict,
                 unchecked,
@@ -367,9 +393,13 @@ impl MigrateCommand {
             } => return lint(migrations, *strict, *unchecked, dir.as_deref()),
             _ => {}
         }
+        // DATABASE_URL from a `.env` file (in this folder or one above), when neither the
+        // flag nor the environment gives one.
+        let from_dotenv = dotenvy::var("DATABASE_URL").ok();
         let url = self
             .database_url
             .as_deref()
+            .or(from_dotenv.as_deref())
             .or(default_url)
             .ok_or_else(|| {
                 Failure::usage("no database: pass --database-url or set DATABASE_URL")
@@ -592,10 +622,28 @@ impl MigrateCommand {
                 }
                 return Ok(if ok { EXIT_OK } else { EXIT_NOT_UP_TO_DATE });
             }
-            Action::New { .. } | Action::Lint { .. } => unreachable!("handled without a database"),
+            Action::New { .. } | Action::Lint { .. } | Action::Completions { .. } => {
+                unreachable!("handled without a database")
+            }
         }
         Ok(EXIT_OK)
     }
+}
+
+/// Prints the completion script of `shell` for this binary's `migrate` command.
+fn completions(shell: clap_complete::Shell) -> Result<u8, Failure> {
+    use clap::{Args, Command};
+    let name = std::env::args_os()
+        .next()
+        .and_then(|path| {
+            std::path::Path::new(&path)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "migrate".to_owned());
+    let mut command = MigrateCommand::augment_args(Command::new(name.clone()));
+    clap_complete::generate(shell, &mut command, name, &mut std::io::stdout());
+    Ok(EXIT_OK)
 }
 
 fn lint(
