@@ -202,7 +202,14 @@ on_every_backend! {
         assert!(refused.stderr.starts_with("error: applied migration 001 `migrations/001_create_streamers` changed since it was applied: `waterline_migrations` records checksum 0000"), "{}", refused.stderr);
         assert!(ok(&other.url, &["status"]).lines().nth(1).unwrap().contains(" drifted "));
         assert_eq!(streamvault(&other.url, &["verify"]).code, 3);
-        let repaired = ok(&other.url, &["repair"]);
+        // Repair says which; a dry run changes nothing; one version repairs that one.
+        let vague = streamvault(&other.url, &["repair"]);
+        assert_eq!(vague.code, 2, "{}", vague.stderr);
+        let dry = ok(&other.url, &["repair", "--all", "--dry-run"]);
+        assert!(dry.starts_with("would accept the new checksum of 001 "), "{dry}");
+        assert_eq!(streamvault(&other.url, &["verify"]).code, 3, "a dry run changed something");
+        assert_eq!(ok(&other.url, &["repair", "2"]), "nothing to repair\n");
+        let repaired = ok(&other.url, &["repair", "1"]);
         assert!(repaired.starts_with("accepted the new checksum of 001 `migrations/001_create_streamers` (0000"), "{repaired}");
         assert_eq!(streamvault(&other.url, &["verify"]).code, 0);
     }

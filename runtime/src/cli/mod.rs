@@ -240,8 +240,18 @@ pub enum Action {
         /// What to record
         state: MarkAs,
     },
-    /// Accept the new checksums of edited applied migrations, and clear rolled-back failures
-    Repair,
+    /// Accept the new checksum of an edited applied migration, or clear a rolled-back failure
+    #[command(group = clap::ArgGroup::new("which").required(true).args(["version", "all"]))]
+    Repair {
+        /// The migration to repair
+        version: Option<u64>,
+        /// Repair every row that needs it
+        #[arg(long)]
+        all: bool,
+        /// Say what would be repaired, and change nothing
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Record every migration up to VERSION as applied without running it (adopt a database)
     Baseline {
         /// The newest migration the database already has
@@ -555,17 +565,29 @@ impl MigrateCommand {
                     "recorded migration {version} as not applied; it is pending again"
                 ));
             }
-            Action::Repair => {
-                let repair = runner.repair(conn)?;
+            Action::Repair {
+                version,
+                all: _,
+                dry_run,
+            } => {
+                let repair = match (dry_run, version) {
+                    (true, version) => runner.plan_repair(conn, *version)?,
+                    (false, Some(version)) => runner.repair_version(conn, *version)?,
+                    (false, None) => runner.repair(conn)?,
+                };
+                let (accept, clear) = match dry_run {
+                    true => ("would accept", "would clear"),
+                    false => ("accepted", "cleared"),
+                };
                 for drift in &repair.accepted {
                     output::out(&format!(
-                        "accepted the new checksum of {} ({} -> {})",
+                        "{accept} the new checksum of {} ({} -> {})",
                         drift.migration, drift.stored, drift.embedded
                     ));
                 }
                 for cleared in &repair.cleared {
                     output::out(&format!(
-                        "cleared the failure of {cleared}; it is pending again"
+                        "{clear} the failure of {cleared}; it is pending again"
                     ));
                 }
                 for left in &repair.partly_applied {

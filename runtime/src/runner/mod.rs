@@ -429,7 +429,26 @@ impl<'m> Runner<'m> {
     /// Accepts the embedded checksums of applied migrations whose files changed, and clears
     /// failed rows so those migrations are pending again.
     pub fn repair<C: MigrationConnection>(&self, conn: &mut C) -> Result<Repair, Error> {
-        conn.with_driver(|driver| self.repair_on(driver))
+        conn.with_driver(|driver| self.repair_on(driver, None, false))
+    }
+
+    /// [`repair`](Self::repair) of one migration's row only.
+    pub fn repair_version<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+        version: u64,
+    ) -> Result<Repair, Error> {
+        conn.with_driver(|driver| self.repair_on(driver, Some(version), false))
+    }
+
+    /// What [`repair`](Self::repair) (of every row, or of `version`'s) would do, changing
+    /// nothing.
+    pub fn plan_repair<C: MigrationConnection>(
+        &self,
+        conn: &mut C,
+        version: Option<u64>,
+    ) -> Result<Repair, Error> {
+        conn.with_driver(|driver| self.repair_on(driver, version, true))
     }
 
     /// Records every embedded migration up to and including `version` as applied without

@@ -270,22 +270,35 @@ impl<'m> Runner<'m> {
     }
 
     /// [`Runner::repair`] on `driver`.
-    pub(super) fn repair_on(&self, driver: &mut dyn Driver) -> Result<Repair, Error> {
+    pub(super) fn repair_on(
+        &self,
+        driver: &mut dyn Driver,
+        only: Option<u64>,
+        dry_run: bool,
+    ) -> Result<Repair, Error> {
+        if let Some(version) = only {
+            self.embedded(version)?;
+        }
         let backend_checksum = |migration: &Migration, ctx: &Context<'_>| {
             assess::embedded_checksum(migration, ctx.dialect.backend())
         };
         self.locked(driver, |driver, ctx, records| {
             let mut repair = Repair::default();
-            for record in records {
+            let chosen = records
+                .iter()
+                .filter(|r| only.is_none_or(|version| r.version() == version));
+            for record in chosen {
                 let migration = self.migrations.get(record.version());
                 let failed =
                     |cause| lock::database("repair the tracking table", ctx.dialect, cause);
                 match (record.status(), migration) {
                     // Rolled back: nothing of it is in the database, so clearing it is safe.
                     (RecordStatus::Failed, _) if record.transactional != 0 => {
-                        driver
-                            .batch(&ctx.dialect.delete_record(record.version))
-                            .map_err(failed)?;
+                        if !dry_run {
+                            driver
+                                .batch(&ctx.dialect.delete_record(record.version))
+                                .map_err(failed)?;
+                        }
                         repair.cleared.push(record_ref(record, migration));
                     }
                     // It may be partly applied: only an operator who checked can say which.
@@ -299,7 +312,9 @@ impl<'m> Runner<'m> {
                         {
                             let mut updated = kept_record(ctx, record, migration);
                             updated.checksum = embedded.clone();
-                            apply::write_record(driver, ctx, &updated, true).map_err(failed)?;
+                            if !dry_run {
+                                apply::write_record(driver, ctx, &updated, true).map_err(failed)?;
+                            }
                             repair.accepted.push(Drift {
                                 migration: migration_ref(migration),
                                 stored: record.checksum.clone(),
