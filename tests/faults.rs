@@ -435,7 +435,7 @@ on_every_backend! {
         let (code, _, stderr) = run(&db.url, &["--lock-timeout", "300ms", "up"]);
         assert_eq!(code, 1);
         assert!(stderr.contains("\nerror: could not take the migration lock of `waterline_migrations` within 3"), "{stderr}");
-        assert!(stderr.contains("another process is migrating: wait for it, or raise `lock_timeout`"), "{stderr}");
+        assert!(stderr.contains("another process is migrating: wait for it, or raise `--lock-timeout`"), "{stderr}");
         // Off a terminal too, the wait was said before the error.
         assert!(stderr.starts_with("waiting for the migration lock of `waterline_migrations`") || stderr.contains("\nwaiting for the migration lock of `waterline_migrations`"), "{stderr}");
         match Conn::BACKEND {
