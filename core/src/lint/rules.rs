@@ -50,7 +50,16 @@ pub fn may_break(sql: &str) -> bool {
             return true;
         }
     }
-    sql.lines().any(|line| line.trim_start().starts_with('\\'))
+    starts_a_statement_with_a_backslash(sql)
+}
+
+/// Whether a `\` may begin a statement, as the splitter reads it: at the start of a line or
+/// after a `;`, spaces aside (a psql meta-command). Errs towards true, inside a string too.
+fn starts_a_statement_with_a_backslash(sql: &str) -> bool {
+    sql.match_indices('\\').any(|(at, _)| {
+        let before = sql[..at].trim_end_matches([' ', '\t', '\r']);
+        before.is_empty() || before.ends_with(['\n', ';'])
+    })
 }
 
 /// A table name as compared: lowercase, without quotes.
