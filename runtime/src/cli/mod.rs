@@ -713,6 +713,14 @@ fn lint(
     })
 }
 
+/// `path` as reached from `here`: relative when it lies below, else as it is.
+fn shown_from(here: &std::path::Path, path: &std::path::Path) -> String {
+    match path.strip_prefix(here) {
+        Ok(below) if !below.as_os_str().is_empty() => below.display().to_string(),
+        _ => path.display().to_string(),
+    }
+}
+
 fn new_migration(
     migrations: &Migrations,
     name: &str,
@@ -720,8 +728,13 @@ fn new_migration(
 ) -> Result<u8, Failure> {
     let (dir, label) = match dir {
         Some(dir) => (dir.to_path_buf(), dir.display().to_string()),
+        // The folder the binary embedded, wherever the command runs from: shown as it is
+        // reached from here, so what is printed is where it is written.
         None => match migrations.source_dir() {
-            Some(source) => (source.to_path_buf(), migrations.folder().to_owned()),
+            Some(source) => {
+                let here = std::env::current_dir().unwrap_or_default();
+                (source.to_path_buf(), shown_from(&here, source))
+            }
             None => (
                 PathBuf::from(migrations.folder()),
                 migrations.folder().to_owned(),
@@ -740,4 +753,18 @@ fn new_migration(
     }
     output::out("write its SQL, then build: the build fails until the migration holds a statement");
     Ok(EXIT_OK)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    #[test]
+    fn new_shows_the_folder_it_writes_to_from_where_it_runs() {
+        let folder = Path::new("/src/app/migrations");
+        assert_eq!(shown_from(Path::new("/src/app"), folder), "migrations");
+        assert_eq!(shown_from(Path::new("/tmp"), folder), "/src/app/migrations");
+        assert_eq!(shown_from(folder, folder), "/src/app/migrations");
+    }
 }
