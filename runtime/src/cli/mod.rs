@@ -36,6 +36,7 @@
 //! the login.
 
 mod advice;
+mod commands;
 mod database;
 mod new;
 mod output;
@@ -46,9 +47,8 @@ use std::time::{Duration, SystemTime};
 
 use clap::{Args, Subcommand, ValueEnum};
 
-use self::database::{ConnectFailure, DatabaseUrl};
-use self::output::{PlanJson, StatusJson, VerifyJson};
-use crate::runner::{Locking, Runner, State};
+use self::database::{AnyConnection, ConnectFailure, DatabaseUrl};
+use crate::runner::{Locking, Runner};
 use crate::{Error, Migrations};
 
 /// Examples and exit codes, at the end of `--help`.
@@ -476,179 +476,37 @@ impl MigrateCommand {
         runner.on_progress(output::progress)
     }
 
-    fn act(&self, runner: &Runner<'_>, conn: &mut database::AnyConnection) -> Result<u8, Error> {
-        let with_target = |to: Option<u64>| match to {
-            Some(version) => runner.clone().target(version),
-            None => runner.clone(),
-        };
+    /// Runs the command's action: one function per command, in [`commands`].
+    fn act(&self, runner: &Runner<'_>, conn: &mut AnyConnection) -> Result<u8, Error> {
         match &self.action {
-            Action::Status { json } => {
-                let status = runner.status(conn)?;
-                match json {
-                    true => output::json(&StatusJson::of(&status)),
-                    false => output::out(&output::status_table(&status)),
-                }
-            }
+            Action::Status { json } => commands::status(runner, conn, *json),
             Action::Up {
                 to, dry_run: true, ..
-            }
-            | Action::Plan { to, json: false } => {
-                let plan = with_target(*to).plan(conn)?;
-                print!("{plan}");
-            }
-            Action::Plan { to, json: true } => {
-                output::json(&PlanJson::of(&with_target(*to).plan(conn)?))
-            }
+            } => commands::plan(runner, conn, *to, false),
+            Action::Plan { to, json } => commands::plan(runner, conn, *to, *json),
             Action::Up {
                 to,
                 dry_run: false,
                 single_transaction,
-            } => {
-                let report = with_target(*to)
-                    .single_transaction(*single_transaction)
-                    .run_pending(conn)?;
-                output::out(&output::summary(
-                    &report,
-                    "applied",
-                    "nothing to do: every migration is applied",
-                ));
-            }
-            Action::Down { to, steps } => {
-                let report = match (to, steps) {
-                    (Some(version), _) => runner.revert_to(conn, *version)?,
-                    (None, Some(steps)) => runner.revert_steps(conn, *steps)?,
-                    (None, None) => runner.revert_last(conn)?,
-                };
-                output::out(&output::summary(
-                    &report,
-                    "reverted",
-                    "nothing to revert: no migration is applied",
-                ));
-            }
-            Action::Redo => {
-                let reverted = runner.revert_last(conn)?;
-                match reverted.migrations.first() {
-                    Some(ran) => {
-                        runner.apply_version(conn, ran.version, false)?;
-                        output::out(&format!("redid {} {}", ran.version_text, ran.name));
-                    }
-                    None => output::out("nothing to redo: no migration is applied"),
-                }
-            }
-            Action::Run { version, force } => {
-                let status = runner.status(conn)?;
-                let applied = status
-                    .migrations
-                    .iter()
-                    .any(|m| m.version == *version && m.state == State::Applied);
-                if applied && *force {
-                    output::warning(&format!("migration {version} is already applied; running it again because of --force"));
-                }
-                let ran = runner.apply_version(conn, *version, *force)?;
-                output::out(&format!("applied {ran}"));
-            }
-            Action::Mark {
-                version,
-                state: MarkAs::Applied,
-            } => {
-                runner.mark_applied(conn, *version)?;
-                output::out(&format!(
-                    "recorded migration {version} as applied, without running it"
-                ));
-            }
-            Action::Mark {
-                version,
-                state: MarkAs::Unapplied,
-            } => {
-                runner.mark_unapplied(conn, *version)?;
-                output::out(&format!(
-                    "recorded migration {version} as not applied; it is pending again"
-                ));
-            }
+            } => commands::up(runner, conn, *to, *single_transaction),
+            Action::Down { to, steps } => commands::down(runner, conn, *to, *steps),
+            Action::Redo => commands::redo(runner, conn),
+            Action::Run { version, force } => commands::run(runner, conn, *version, *force),
+            Action::Mark { version, state } => commands::mark(runner, conn, *version, *state),
             Action::Repair {
                 version,
                 all: _,
                 dry_run,
-            } => {
-                let repair = match (dry_run, version) {
-                    (true, version) => runner.plan_repair(conn, *version)?,
-                    (false, Some(version)) => runner.repair_version(conn, *version)?,
-                    (false, None) => runner.repair(conn)?,
-                };
-                let (accept, clear) = match dry_run {
-                    true => ("would accept", "would clear"),
-                    false => ("accepted", "cleared"),
-                };
-                for drift in &repair.accepted {
-                    output::out(&format!(
-                        "{accept} the new checksum of {} ({} -> {})",
-                        drift.migration, drift.stored, drift.embedded
-                    ));
-                }
-                for cleared in &repair.cleared {
-                    output::out(&format!(
-                        "{clear} the failure of {cleared}; it is pending again"
-                    ));
-                }
-                for left in &repair.partly_applied {
-                    let version = left.version;
-                    output::out(&format!(
-                        "left {left} as it is: it failed or stopped outside a transaction and may \
-                         be partly applied; check the schema, then `migrate mark {version} applied` \
-                         if it is complete, or undo what it did and `migrate mark {version} unapplied`"
-                    ));
-                }
-                if repair.accepted.is_empty()
-                    && repair.cleared.is_empty()
-                    && repair.partly_applied.is_empty()
-                {
-                    output::out("nothing to repair");
-                }
-            }
+            } => commands::repair(runner, conn, *version, *dry_run),
             Action::Baseline {
                 version,
                 from_diesel,
-            } => {
-                let baseline = match (version, from_diesel) {
-                    (_, true) => runner.baseline_from_diesel(conn)?,
-                    (Some(version), false) => runner.baseline(conn, *version)?,
-                    (None, false) => unreachable!("clap requires a version without --from-diesel"),
-                };
-                for recorded in &baseline.recorded {
-                    output::out(&format!(
-                        "recorded {recorded} as applied, without running it"
-                    ));
-                }
-                for unknown in &baseline.unknown {
-                    output::warning(&format!("`__diesel_schema_migrations` has version {unknown}, which this binary does not embed"));
-                }
-                output::out(&format!(
-                    "baseline: {} migrations recorded",
-                    baseline.recorded.len()
-                ));
-            }
-            Action::Verify { json } => {
-                let status = runner.status(conn)?;
-                let ok = status.is_up_to_date();
-                match json {
-                    true => output::json(&VerifyJson::of(&status)),
-                    false => {
-                        output::out(&output::summary_line(&status));
-                        for problem in status.problems() {
-                            output::out(&format!(
-                                "  {} {}: {}",
-                                problem.version_text, problem.name, problem.state
-                            ));
-                        }
-                    }
-                }
-                return Ok(if ok { EXIT_OK } else { EXIT_NOT_UP_TO_DATE });
-            }
+            } => commands::baseline(runner, conn, *version, *from_diesel),
+            Action::Verify { json } => commands::verify(runner, conn, *json),
             Action::New { .. } | Action::Lint { .. } | Action::Completions { .. } => {
                 unreachable!("handled without a database")
             }
         }
-        Ok(EXIT_OK)
     }
 }
 
