@@ -670,3 +670,17 @@ mod operator_comforts {
         );
     }
 }
+
+#[test]
+fn an_invalid_table_is_a_usage_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = dir.path().join("app.db").display().to_string();
+    let run = streamvault(&url, &["--table", "x; DROP TABLE y", "status"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("invalid tracking table name `x; DROP TABLE y`"),
+        "{}",
+        run.stderr
+    );
+}

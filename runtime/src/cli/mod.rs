@@ -438,10 +438,12 @@ impl MigrateCommand {
             let message = url
                 .password()
                 .map_or(text.clone(), |password| text.replace(password, "***"));
-            Failure {
-                code: EXIT_FAILED,
-                message,
-            }
+            // A bad --table is a usage error, like any bad argument.
+            let code = match error {
+                Error::InvalidTableName { .. } => EXIT_USAGE,
+                _ => EXIT_FAILED,
+            };
+            Failure { code, message }
         };
         let runner = self.configure(runner);
         self.act(&runner, &mut conn).map_err(scrub)
