@@ -159,15 +159,7 @@ impl App {
     }
 
     fn cargo_build(&self) -> Duration {
-        let start = Instant::now();
-        let status = Command::new("cargo")
-            .args(["build", "--release", "--quiet"])
-            .env("CARGO_TARGET_DIR", &self.target)
-            .current_dir(&self.dir)
-            .status()
-            .unwrap();
-        assert!(status.success(), "building {}", self.dir.display());
-        start.elapsed()
+        cargo_build(&self.dir, &self.target, &["--release"])
     }
 
     fn binary(&self) -> PathBuf {
@@ -224,4 +216,26 @@ impl App {
             String::from_utf8_lossy(&output.stdout).trim().to_owned(),
         )
     }
+}
+
+/// Runs `cargo build --quiet` with `args` in the crate `dir`, into `target`; its wall time.
+/// Panics with cargo's output if the build fails.
+pub fn cargo_build(dir: &Path, target: &Path, args: &[&str]) -> Duration {
+    let start = Instant::now();
+    let output = Command::new("cargo")
+        .arg("build")
+        .arg("--quiet")
+        .args(args)
+        .env("CARGO_TARGET_DIR", target)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    let elapsed = start.elapsed();
+    assert!(
+        output.status.success(),
+        "building {}:\n{}",
+        dir.display(),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    elapsed
 }

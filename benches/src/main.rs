@@ -33,11 +33,32 @@ struct Options {
     /// Skip the minimal apps (release rebuild, binary size, whole-process start-up).
     #[arg(long)]
     no_apps: bool,
+    /// Only measure the build time of one big data migration (1, 4 and 16 MiB), as
+    /// `--big-migration --runs 3`.
+    #[arg(long)]
+    big_migration: bool,
 }
 
 fn main() {
     let options = Options::parse();
     let servers = Servers::from_env();
+    if options.big_migration {
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+        let mut out = String::from(
+            "| one migration of | build time (median) | per MiB |\n|---:|---:|---:|\n",
+        );
+        for (mib, times) in waterline_bench::big_migration::measure(workspace, options.runs) {
+            let seconds = median(&times).as_secs_f64();
+            writeln!(
+                out,
+                "| {mib} MiB | {seconds:.1} s | {:.2} s |",
+                seconds / mib as f64
+            )
+            .unwrap();
+        }
+        println!("{out}");
+        return;
+    }
     let mut out = format!(
         "Runs: {} at 1,000 migrations, three times that below (medians). Machine: {} cores.\n\n",
         options.runs,

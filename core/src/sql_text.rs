@@ -64,9 +64,33 @@ pub fn preamble(sql: &str) -> Preamble<'_> {
     }
 }
 
-/// The 1-based line of byte `offset` in `text`.
+/// The 1-based line of byte `offset` in `text`. Counts from the start: for many offsets in
+/// one text, use a [`LineIndex`].
 pub fn line_at(text: &str, offset: usize) -> usize {
     text[..offset].matches('\n').count() + 1
+}
+
+/// Where each line of a text starts, so that the line of any offset is a binary search, not a
+/// count from the start: the lines of all the statements of a script cost time linear in its
+/// size, not quadratic.
+#[derive(Clone, Debug)]
+pub struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    /// The index of `text`'s lines.
+    pub fn new(text: &str) -> LineIndex {
+        let starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+            .collect();
+        LineIndex { starts }
+    }
+
+    /// The 1-based line of byte `offset`, as [`line_at`] counts it.
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&start| start <= offset)
+    }
 }
 
 /// The words of `text`, uppercased: runs of letters, digits and `_`. Borrows words that are
@@ -116,6 +140,15 @@ mod tests {
 
     #[test]
     fn line_numbers() {
+        let text = "a\nb\n\nlonger line\nend";
+        let index = LineIndex::new(text);
+        for offset in 0..=text.len() {
+            assert_eq!(
+                index.line_of(offset),
+                line_at(text, offset),
+                "offset {offset}"
+            );
+        }
         assert_eq!(line_at("a\nb\nc", 0), 1);
         assert_eq!(line_at("a\nb\nc", 4), 3);
     }

@@ -19,9 +19,31 @@ pub struct Statement {
     pub text: String,
     /// Its words, uppercased, for rules about keywords (they work on unparsed text too).
     pub words: Vec<String>,
-    /// The parsed statement, or the parser's message.
-    pub parsed: Result<sqlparser::ast::Statement, String>,
+    /// The parsed statement, or why there is none.
+    pub parsed: Parsed,
 }
+
+/// What the parser made of a statement.
+// As large as the `Result` it replaces: the rules match on the tree in place, and a box
+// would cost an allocation per statement.
+#[allow(clippy::large_enum_variant)]
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum Parsed {
+    /// The statement, parsed.
+    Statement(sqlparser::ast::Statement),
+    /// A statement that reads or writes rows (`INSERT`, `UPDATE`, `DELETE`, `SELECT`, ...):
+    /// no rule reads its syntax tree, so it is not parsed. A data script of millions of rows
+    /// then costs the build its tokenizing only.
+    Data,
+    /// The parser could not read it; its message.
+    Unreadable(String),
+}
+
+/// The first words of statements that change rows, not the schema.
+const DATA: [&str; 7] = [
+    "INSERT", "UPDATE", "DELETE", "SELECT", "VALUES", "REPLACE", "MERGE",
+];
 
 impl Statement {
     /// Whether the statement's words start with `prefix`.
@@ -35,7 +57,9 @@ impl Statement {
     }
 
     pub(super) fn unchecked(&self, script: &Script) -> Option<Unchecked> {
-        let reason = self.parsed.as_ref().err()?;
+        let Parsed::Unreadable(reason) = &self.parsed else {
+            return None;
+        };
         Some(Unchecked {
             file: script.path().to_owned(),
             line: self.line,
@@ -65,23 +89,30 @@ pub fn statements(script: &Script, backends: &[Backend]) -> Vec<Statement> {
             line: 1,
             text: sql.to_owned(),
             words: Vec::new(),
-            parsed: Err(reason),
+            parsed: Parsed::Unreadable(reason),
         }];
     };
+    let lines = sql_text::LineIndex::new(sql);
     ranges
         .into_iter()
         .map(|range| {
             let text = &sql[range.clone()];
-            let parsed = Parser::parse_sql(dialect.as_ref(), text)
-                .map_err(|e| e.to_string())
-                .and_then(|mut parsed| match parsed.len() {
-                    1 => Ok(parsed.remove(0)),
-                    n => Err(format!("read as {n} statements")),
-                });
+            let words = words_of(text);
+            let data = words.first().is_some_and(|w| DATA.contains(&w.as_str()));
+            let parsed = match data {
+                true => Parsed::Data,
+                false => match Parser::parse_sql(dialect.as_ref(), text) {
+                    Ok(mut parsed) if parsed.len() == 1 => Parsed::Statement(parsed.remove(0)),
+                    Ok(parsed) => {
+                        Parsed::Unreadable(format!("read as {} statements", parsed.len()))
+                    }
+                    Err(e) => Parsed::Unreadable(e.to_string()),
+                },
+            };
             Statement {
-                line: sql_text::line_at(sql, range.start),
+                line: lines.line_of(range.start),
                 text: text.to_owned(),
-                words: words_of(text),
+                words,
                 parsed,
             }
         })

@@ -9,7 +9,7 @@ use sqlparser::ast::{
 
 use super::catalog::*;
 use super::control::transaction_control;
-use super::parse::{self, Statement};
+use super::parse::{self, Parsed, Statement};
 use super::{Context, Finding, Rule};
 use crate::model::{Backend, Migration};
 use crate::sql_text;
@@ -72,13 +72,13 @@ pub fn check(ctx: &Context<'_>, statements: &[Statement]) -> Vec<Finding> {
     let created: HashSet<String> = statements
         .iter()
         .filter_map(|s| match &s.parsed {
-            Ok(Ast::CreateTable(CreateTable { name, .. })) => Some(key(name)),
+            Parsed::Statement(Ast::CreateTable(CreateTable { name, .. })) => Some(key(name)),
             _ => None,
         })
         .collect();
     let located = !statements
         .iter()
-        .any(|s| s.words.is_empty() && s.parsed.is_err());
+        .any(|s| s.words.is_empty() && matches!(s.parsed, Parsed::Unreadable(_)));
     let mut findings = Vec::new();
     let mut explicit_transaction = false;
     for statement in statements {
@@ -116,7 +116,7 @@ pub fn check(ctx: &Context<'_>, statements: &[Statement]) -> Vec<Finding> {
                 ));
             }
         }
-        let Ok(parsed) = &statement.parsed else {
+        let Parsed::Statement(parsed) = &statement.parsed else {
             continue;
         };
         for (rule, what) in statement_rules(ctx, parsed, &created) {
@@ -354,17 +354,17 @@ pub fn down_does_not_undo(migration: &Migration) -> Vec<Finding> {
     let mut dropped = HashSet::new();
     for statement in &down_statements {
         match &statement.parsed {
-            Ok(Ast::Drop {
+            Parsed::Statement(Ast::Drop {
                 object_type: ObjectType::Table,
                 names,
                 ..
             }) => dropped_tables.extend(names.iter().map(key)),
-            Ok(Ast::Drop {
+            Parsed::Statement(Ast::Drop {
                 object_type: ObjectType::Index,
                 names,
                 ..
             }) => dropped.extend(names.iter().map(key)),
-            Ok(Ast::AlterTable(AlterTable {
+            Parsed::Statement(Ast::AlterTable(AlterTable {
                 name, operations, ..
             })) => {
                 for operation in operations {
@@ -391,7 +391,7 @@ pub fn down_does_not_undo(migration: &Migration) -> Vec<Finding> {
             });
         };
         match &statement.parsed {
-            Ok(Ast::CreateTable(CreateTable { name, .. }))
+            Parsed::Statement(Ast::CreateTable(CreateTable { name, .. }))
                 if !dropped_tables.contains(&key(name)) =>
             {
                 left(format!(
@@ -399,7 +399,7 @@ pub fn down_does_not_undo(migration: &Migration) -> Vec<Finding> {
                     down.path()
                 ));
             }
-            Ok(Ast::CreateIndex(CreateIndex {
+            Parsed::Statement(Ast::CreateIndex(CreateIndex {
                 name: Some(name),
                 table_name,
                 ..
@@ -409,7 +409,7 @@ pub fn down_does_not_undo(migration: &Migration) -> Vec<Finding> {
                     down.path()
                 ));
             }
-            Ok(Ast::AlterTable(AlterTable {
+            Parsed::Statement(Ast::AlterTable(AlterTable {
                 name, operations, ..
             })) if !dropped_tables.contains(&key(name)) => {
                 for operation in operations {
