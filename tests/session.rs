@@ -508,3 +508,80 @@ fn sqlite_records_the_time_a_migration_took() {
         "recorded {recorded} ms of {took} ms"
     );
 }
+
+/// Reverting everything reverts everything, version 0 (diesel's initial setup) included.
+mod revert_all {
+    use super::*;
+
+    fn zero_based() -> waterline::Migrations {
+        set(&[
+            (
+                "00000000000000_initial_setup/up.sql",
+                "CREATE TABLE setup (id INTEGER);",
+            ),
+            ("00000000000000_initial_setup/down.sql", "DROP TABLE setup;"),
+            (
+                "20240101000000_create_ledger/up.sql",
+                "CREATE TABLE ledger (entry INTEGER);",
+            ),
+            (
+                "20240101000000_create_ledger/down.sql",
+                "DROP TABLE ledger;",
+            ),
+        ])
+    }
+
+    #[cfg(feature = "sqlite")]
+    #[test]
+    fn revert_all_leaves_nothing_applied() {
+        let Some(db) = common::TestDb::<diesel::SqliteConnection>::new() else {
+            return;
+        };
+        let migrations = zero_based();
+        let mut conn = db.connect();
+        migrations.run_pending(&mut conn).unwrap();
+        let report = migrations.runner().revert_all(&mut conn).unwrap();
+        assert_eq!(
+            report
+                .migrations
+                .iter()
+                .map(|r| r.version)
+                .collect::<Vec<_>>(),
+            [20240101000000, 0]
+        );
+        assert!(!conn.table_exists("setup") && !conn.table_exists("ledger"));
+        assert!(conn.rows("waterline_migrations").is_empty());
+        // `revert_to(0)` keeps 0: it reverts what is newer than the version it names.
+        migrations.run_pending(&mut conn).unwrap();
+        migrations.runner().revert_to(&mut conn, 0).unwrap();
+        assert_eq!(conn.rows("waterline_migrations").len(), 1);
+    }
+
+    #[cfg(feature = "sqlite")]
+    #[test]
+    fn down_all_on_the_command_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = dir.path().join("app.db").display().to_string();
+        let run = |args: &[&str]| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_streamvault"))
+                .env_remove("DATABASE_URL")
+                .args(["--database-url", &url])
+                .args(args)
+                .output()
+                .unwrap()
+        };
+        assert!(run(&["up"]).status.success());
+        let down = run(&["down", "--all"]);
+        assert!(
+            down.status.success(),
+            "{}",
+            String::from_utf8_lossy(&down.stderr)
+        );
+        let verify = run(&["verify", "--json"]);
+        let text = String::from_utf8_lossy(&verify.stdout);
+        assert!(
+            text.contains("\"applied\": 0") || text.contains("\"applied\":0"),
+            "{text}"
+        );
+    }
+}

@@ -58,17 +58,19 @@ pub fn up(
     Ok(EXIT_OK)
 }
 
-/// `down [--to V | --steps N]`: reverts the newest migrations.
+/// `down [--to V | --steps N | --all]`: reverts the newest migrations.
 pub fn down(
     runner: &Runner<'_>,
     conn: &mut AnyConnection,
     to: Option<u64>,
     steps: Option<usize>,
+    all: bool,
 ) -> Result<u8, Error> {
-    let report = match (to, steps) {
-        (Some(version), _) => runner.revert_to(conn, version)?,
-        (None, Some(steps)) => runner.revert_steps(conn, steps)?,
-        (None, None) => runner.revert_last(conn)?,
+    let report = match (to, steps, all) {
+        (_, _, true) => runner.revert_all(conn)?,
+        (Some(version), _, false) => runner.revert_to(conn, version)?,
+        (None, Some(steps), false) => runner.revert_steps(conn, steps)?,
+        (None, None, false) => runner.revert_last(conn)?,
     };
     output::out(&output::summary(
         &report,

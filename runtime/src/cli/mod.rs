@@ -207,12 +207,15 @@ pub enum Action {
     },
     /// Revert applied migrations with their down scripts (the newest one by default)
     Down {
-        /// Revert every migration newer than this version (0: all)
-        #[arg(long, value_name = "VERSION", conflicts_with = "steps")]
+        /// Revert every migration newer than this version, which stays applied
+        #[arg(long, value_name = "VERSION", conflicts_with_all = ["steps", "all"])]
         to: Option<u64>,
         /// Revert this many migrations, newest first
-        #[arg(long)]
+        #[arg(long, conflicts_with = "all")]
         steps: Option<usize>,
+        /// Revert every applied migration, version 0 included
+        #[arg(long)]
+        all: bool,
     },
     /// Revert the newest applied migration and apply it again
     Redo,
@@ -491,7 +494,7 @@ impl MigrateCommand {
                 dry_run: false,
                 single_transaction,
             } => commands::up(runner, conn, *to, *single_transaction),
-            Action::Down { to, steps } => commands::down(runner, conn, *to, *steps),
+            Action::Down { to, steps, all } => commands::down(runner, conn, *to, *steps, *all),
             Action::Redo => commands::redo(runner, conn),
             Action::Run { version, force } => commands::run(runner, conn, *version, *force),
             Action::Mark { version, state } => commands::mark(runner, conn, *version, *state),

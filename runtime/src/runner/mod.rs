@@ -399,7 +399,13 @@ impl<'m> Runner<'m> {
         conn.with_driver(|driver| self.revert_last_on(driver))
     }
 
-    /// Reverts, newest first, every applied migration newer than `version` (0 reverts all).
+    /// Reverts, newest first, every applied migration, version 0 included.
+    pub fn revert_all<C: MigrationConnection>(&self, conn: &mut C) -> Result<Report, Error> {
+        conn.with_driver(|driver| self.revert_all_on(driver))
+    }
+
+    /// Reverts, newest first, every applied migration newer than `version`, which stays
+    /// applied; [`revert_all`](Self::revert_all) reverts everything.
     pub fn revert_to<C: MigrationConnection>(
         &self,
         conn: &mut C,
@@ -621,6 +627,7 @@ impl<'m> Runner<'m> {
 enum RevertUntil {
     Count(usize),
     Version(u64),
+    All,
 }
 
 /// A row for a migration recorded by hand or by a baseline: applied now, nothing ran.

@@ -218,6 +218,11 @@ impl<'m> Runner<'m> {
         self.revert_on(driver, RevertUntil::Count(1))
     }
 
+    /// [`Runner::revert_all`] on `driver`.
+    pub(super) fn revert_all_on(&self, driver: &mut dyn Driver) -> Result<Report, Error> {
+        self.revert_on(driver, RevertUntil::All)
+    }
+
     /// [`Runner::revert_to`] on `driver`.
     pub(super) fn revert_to_on(
         &self,
@@ -399,6 +404,7 @@ impl<'m> Runner<'m> {
                     .into_iter()
                     .filter(|r| r.version() > version)
                     .collect(),
+                RevertUntil::All => applied,
             };
             let mut report = Report::default();
             for record in chosen {
