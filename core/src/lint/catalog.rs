@@ -67,6 +67,18 @@ pub const PSQL_META_COMMAND: Rule = Rule {
           file)",
 };
 
+/// `ALTER TYPE ... ADD VALUE` in a file that runs in a transaction (PostgreSQL).
+pub const ENUM_VALUE_IN_TRANSACTION: Rule = Rule {
+    name: "enum-value-in-transaction",
+    severity: Severity::Advice,
+    why:
+        "PostgreSQL 12 and later add an enum value inside a transaction, but the new value cannot \
+          be used until the transaction commits, and PostgreSQL 11 refuses the statement in a \
+          transaction altogether",
+    fix: "use the new value only in a later migration; on PostgreSQL 11 add \
+          `-- waterline:no-transaction` at the top of the file",
+};
+
 /// `DROP TABLE` in a forward migration.
 pub const DROP_TABLE: Rule = Rule {
     name: "drop-table",
@@ -136,13 +148,14 @@ pub const NON_IDEMPOTENT_DDL: Rule = Rule {
 };
 
 /// Every rule, errors first.
-pub const RULES: [Rule; 14] = [
+pub const RULES: [Rule; 15] = [
     NEEDS_NO_TRANSACTION,
     IMPLICIT_TRANSACTION,
     ADD_NOT_NULL_WITHOUT_DEFAULT,
     TRANSACTION_CONTROL,
     COPY_FROM_STDIN,
     PSQL_META_COMMAND,
+    ENUM_VALUE_IN_TRANSACTION,
     DROP_TABLE,
     DROP_COLUMN,
     RENAME_TABLE,

@@ -116,6 +116,15 @@ pub fn check(ctx: &Context<'_>, statements: &[Statement]) -> Vec<Finding> {
                 ));
             }
         }
+        let adds_enum_value = statement.starts_with(&["ALTER", "TYPE"])
+            && statement.has_word("ADD")
+            && statement.has_word("VALUE");
+        if adds_enum_value && ctx.runs_on(Backend::Postgres) && ctx.in_transaction() {
+            findings.push(finding(
+                ENUM_VALUE_IN_TRANSACTION,
+                "`ALTER TYPE ... ADD VALUE` in a file that runs in a transaction".to_owned(),
+            ));
+        }
         let Parsed::Statement(parsed) = &statement.parsed else {
             continue;
         };
@@ -175,10 +184,6 @@ fn needs_no_transaction(ctx: &Context<'_>, s: &Statement) -> Option<String> {
             (
                 s.starts_with(&["REINDEX"]) && s.has_word("CONCURRENTLY"),
                 "`REINDEX CONCURRENTLY`",
-            ),
-            (
-                s.starts_with(&["ALTER", "TYPE"]) && s.has_word("ADD") && s.has_word("VALUE"),
-                "`ALTER TYPE ... ADD VALUE` (before PostgreSQL 12)",
             ),
             (
                 s.starts_with(&["CREATE", "DATABASE"]) || s.starts_with(&["DROP", "DATABASE"]),
