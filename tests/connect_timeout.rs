@@ -79,21 +79,40 @@ fn mysql_gives_up_on_a_server_that_never_answers() {
     check("mysql");
 }
 
-#[cfg(feature = "postgres")]
-#[test]
-fn nothing_listening_fails_at_once_with_its_own_message() {
+/// Runs `status` against a port nothing listens on: it fails at once (well before the
+/// timeout) with the driver's own message, not the timeout's.
+fn refused(scheme: &str, backend: &str) -> String {
     let port = {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let (code, stderr) = status(&format!("postgres://app:hunter2@127.0.0.1:{port}/db"));
+    let (code, stderr) = status(&format!("{scheme}://app:hunter2@127.0.0.1:{port}/db"));
     assert_eq!(code, 4, "{stderr}");
     assert!(
-        stderr.contains("could not connect to PostgreSQL") && stderr.contains("refused"),
+        stderr.contains(&format!("could not connect to {backend}")),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("did not answer") && !stderr.contains("within 2s"),
         "{stderr}"
     );
     assert!(
         !stderr.contains("\n;") && !stderr.contains("hunter2"),
         "{stderr}"
     );
+    stderr
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn postgres_with_nothing_listening_fails_at_once_with_its_own_message() {
+    let stderr = refused("postgres", "PostgreSQL");
+    assert!(stderr.contains("refused"), "{stderr}");
+}
+
+#[cfg(feature = "mysql")]
+#[test]
+fn mysql_with_nothing_listening_fails_at_once_with_its_own_message() {
+    let stderr = refused("mysql", "MySQL/MariaDB");
+    assert!(stderr.contains("Can't connect"), "{stderr}");
 }
