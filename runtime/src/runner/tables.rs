@@ -1,6 +1,6 @@
 //! Reading the tracking table, and creating or upgrading it under the lock.
 
-use diesel::result::DatabaseErrorKind;
+use diesel::result::{DatabaseErrorKind, QueryResult};
 use waterline_core::Backend;
 
 use super::cause::Transient;
@@ -13,21 +13,26 @@ use crate::error::Error;
 /// Creates the tracking table when missing and checks its layout; called under the lock, or
 /// by many processes at once when locking is off.
 pub fn ensure(driver: &mut dyn Driver, dialect: &Dialect) -> Result<(), Error> {
+    // Once the table exists, no DDL: with locking off, a `CREATE TABLE IF NOT EXISTS` on MySQL
+    // waits for the metadata lock of every transaction applying a migration, and can be picked
+    // as a deadlock victim by them round after round.
+    if let Some(found) = existing_layout(driver, dialect) {
+        return check_layout(dialect, found);
+    }
     let create = dialect.create_tables();
-    let mut create_once = || match dialect.backend() {
-        // SQLite would commit, and sync, each statement of the batch on its own.
-        Backend::Sqlite => driver.transaction(&mut |tx| tx.batch(&create)),
-        // A PostgreSQL batch is one transaction already; MySQL commits DDL regardless.
-        Backend::Postgres | Backend::Mysql => driver.batch(&create),
-    };
     // Processes creating the table at once, with locking off, can meet each other: PostgreSQL's
     // `IF NOT EXISTS` does not stop a second session from meeting the first's catalog row
     // ("already exists", a unique violation), and MySQL can pick one as a deadlock victim.
-    // Once the first commits, the table is seen; a few tries settle it.
-    let mut created = create_once();
-    for _ in 0..4 {
+    // Whichever wins, the table is there once it commits: a lost race ends when it is seen.
+    let mut created = create_once(driver, dialect, &create);
+    for _ in 0..RACE_TRIES {
         match &created {
-            Err(cause) if lost_a_creation_race(cause) => created = create_once(),
+            Err(cause) if lost_a_creation_race(cause) => {
+                if let Some(found) = existing_layout(driver, dialect) {
+                    return check_layout(dialect, found);
+                }
+                created = create_once(driver, dialect, &create);
+            }
             _ => break,
         }
     }
@@ -45,15 +50,39 @@ pub fn ensure(driver: &mut dyn Driver, dialect: &Dialect) -> Result<(), Error> {
     let layout = driver
         .scalar(&dialect.select_layout())
         .map_err(|cause| database("read the tracking table's layout", dialect, cause))?;
-    match layout {
-        Some(found) if found > LAYOUT => Err(Error::UnsupportedLayout {
+    check_layout(dialect, layout.unwrap_or(LAYOUT))
+}
+
+/// One try at creating both tables and recording the layout.
+fn create_once(driver: &mut dyn Driver, dialect: &Dialect, create: &str) -> QueryResult<()> {
+    match dialect.backend() {
+        // SQLite would commit, and sync, each statement of the batch on its own.
+        Backend::Sqlite => driver.transaction(&mut |tx| tx.batch(create)),
+        // A PostgreSQL batch is one transaction already; MySQL commits DDL regardless.
+        Backend::Postgres | Backend::Mysql => driver.batch(create),
+    }
+}
+
+/// How many times a process that lost the race to create the table tries again.
+const RACE_TRIES: usize = 16;
+
+/// The recorded layout when both tables exist and the layout is recorded; `None` otherwise,
+/// whatever the reason: the create that follows says what is wrong.
+fn existing_layout(driver: &mut dyn Driver, dialect: &Dialect) -> Option<i64> {
+    driver.scalar(&dialect.select_layout()).ok().flatten()
+}
+
+/// Refuses a table written by a newer release, whose rows this one may misread.
+fn check_layout(dialect: &Dialect, found: i64) -> Result<(), Error> {
+    if found > LAYOUT {
+        return Err(Error::UnsupportedLayout {
             table: dialect.table().to_owned(),
             found,
             supported: LAYOUT,
-        }),
-        // Layout 1 is the first; later releases upgrade older layouts here.
-        _ => Ok(()),
+        });
     }
+    // Layout 1 is the first; later releases upgrade older layouts here.
+    Ok(())
 }
 
 /// Every row, oldest first; called under the lock, after [`ensure`].
