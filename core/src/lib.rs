@@ -7,6 +7,7 @@
 #![deny(missing_docs)]
 
 pub mod checksum;
+pub mod diesel;
 pub mod directive;
 pub mod embedded;
 pub mod folder;

@@ -68,7 +68,15 @@ impl Directives {
         }
     }
 
-    /// Whether the script asked to run outside a transaction (`-- waterline:no-transaction`).
+    /// These directives, outside a transaction too when `no_transaction` (diesel's
+    /// `metadata.toml` with `run_in_transaction = false`).
+    pub(crate) fn or_no_transaction(mut self, no_transaction: bool) -> Self {
+        self.no_transaction |= no_transaction;
+        self
+    }
+
+    /// Whether the script runs outside a transaction: it asked to
+    /// (`-- waterline:no-transaction`), or its directory's diesel `metadata.toml` says so.
     pub fn no_transaction(&self) -> bool {
         self.no_transaction
     }

@@ -208,6 +208,47 @@ pub enum Problem {
         next_free: String,
     },
 
+    /// A directory of a folder in diesel's layout whose name is not one of diesel's forms.
+    #[error("invalid migration name `{file}`: {what}; {fix}")]
+    DieselName {
+        /// The directory as shown to users, e.g. `migrations/2017-13-01-000000_x`.
+        file: String,
+        /// What is wrong, e.g. "month 13 does not exist".
+        what: String,
+        /// How to fix it, worded to end the message, e.g. "rename it to
+        /// `2017-08-31-230457_invitations`".
+        fix: String,
+    },
+
+    /// Two directories of a folder in diesel's layout whose versions are one number.
+    #[error(
+        "{} have one version, `{version}`: diesel's `YYYYMMDDHHMMSS`, `YYYY-MM-DD-HHMMSS` and \
+         `YYYY-MM-DD-HHMMSS-0000` spell the same time, and a tracking table keeps one row per \
+         version; rename all but one of them (the next free name is `{next_free}`)",
+        list(files)
+    )]
+    SameDieselVersion {
+        /// The shared version as a number, `YYYYMMDDHHMMSSNNNN`.
+        version: u64,
+        /// Every directory with that version, as shown to users and in name order.
+        files: Vec<String>,
+        /// The last directory's name with the next free version, in diesel_cli 2.3's form,
+        /// e.g. `2017-08-31-230457-0001_invitations`.
+        next_free: String,
+    },
+
+    /// A `metadata.toml` that is not what diesel_migrations reads.
+    #[error(
+        "`{file}`: {what}; diesel_migrations reads one key, `run_in_transaction = false` to \
+         run the scripts outside a transaction"
+    )]
+    BadMetadata {
+        /// The file as shown to users, e.g. `migrations/2017-08-31-230457_x/metadata.toml`.
+        file: String,
+        /// What is wrong: an unknown key, a value that is not a boolean, or a TOML error.
+        what: String,
+    },
+
     /// A script that is not UTF-8.
     #[error("`{file}` is not valid UTF-8 (line {line}, column {column}); save it as UTF-8")]
     NotUtf8 {
@@ -381,7 +422,9 @@ impl Problem {
         use Problem::*;
         match self {
             FolderMissing { folder } | NotAFolder { folder } | NoMigrations { folder } => folder,
-            DuplicateVersion { files, .. } => files.first().map_or("", String::as_str),
+            DuplicateVersion { files, .. } | SameDieselVersion { files, .. } => {
+                files.first().map_or("", String::as_str)
+            }
             MissingUp { dir } | MissingDefault { dir, .. } => dir,
             Unreadable { file, .. }
             | NonUtf8FileName { file }
@@ -394,6 +437,8 @@ impl Problem {
             | BadSeparator { file, .. }
             | WrongCase { file, .. }
             | BadName { file, .. }
+            | DieselName { file, .. }
+            | BadMetadata { file, .. }
             | UppercaseExtension { file, .. }
             | NotUtf8 { file, .. }
             | NulByte { file, .. }

@@ -69,17 +69,24 @@ pub fn expand(input: Input) -> syn::Result<TokenStream> {
     };
     let manifest_dir = manifest_dir(span)?;
     let folder = manifest_dir.join(&label);
-    let migrations = match waterline_core::read_folder(&folder, &label) {
-        Ok(migrations) => migrations,
+    let (migrations, notices) = match waterline_core::folder::read(&folder, &label) {
+        Ok(read) => (read.migrations, read.notices),
         Err(problems) => return Ok(compile_errors(problems, span)),
     };
-    let failing: Vec<Problem> = waterline_core::lint::failing(&migrations, input.strict)
+    let failing: Vec<String> = waterline_core::lint::failing(&migrations, input.strict)
         .into_iter()
-        .map(|finding| Problem::Lint { finding })
+        .map(|finding| Problem::Lint { finding }.to_string())
+        .chain(
+            notices
+                .iter()
+                .filter(|_| input.strict)
+                .map(|notice| format!("{} [strict]", notice.message)),
+        )
         .collect();
     if !failing.is_empty() {
-        return Ok(compile_errors(waterline_core::Problems(failing), span));
+        return Ok(compile_errors(failing, span));
     }
+    let notices: Vec<&str> = notices.iter().map(|n| n.message.as_str()).collect();
     let mut emitter = Emitter {
         manifest_dir: &manifest_dir,
         items: Vec::new(),
@@ -104,6 +111,7 @@ pub fn expand(input: Input) -> syn::Result<TokenStream> {
             MIGRATIONS,
             #label,
             if cfg!(debug_assertions) { ::core::option::Option::Some(#source) } else { ::core::option::Option::None },
+            &[#(#notices),*],
         )
     }})
 }
@@ -123,7 +131,10 @@ fn manifest_dir(span: Span) -> syn::Result<PathBuf> {
 }
 
 /// One error per problem, combined and emitted inside a block so rustc shows exactly them.
-fn compile_errors(problems: waterline_core::Problems, span: Span) -> TokenStream {
+fn compile_errors<T: std::fmt::Display>(
+    problems: impl IntoIterator<Item = T>,
+    span: Span,
+) -> TokenStream {
     let errors = problems
         .into_iter()
         .map(|problem| syn::Error::new(span, problem).into_compile_error());

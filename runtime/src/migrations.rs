@@ -20,6 +20,10 @@ pub struct Migrations {
     migrations: OnceLock<Vec<Migration>>,
     folder: Cow<'static, str>,
     source_dir: Option<&'static str>,
+    /// The folder's notices, as the macro emitted them.
+    static_notices: &'static [&'static str],
+    /// The folder's notices, for a set read at run time.
+    read_notices: Vec<String>,
 }
 
 impl Migrations {
@@ -29,12 +33,15 @@ impl Migrations {
         embedded: &'static [EmbeddedMigration],
         folder: &'static str,
         source_dir: Option<&'static str>,
+        notices: &'static [&'static str],
     ) -> Migrations {
         Migrations {
             embedded,
             migrations: OnceLock::new(),
             folder: Cow::Borrowed(folder),
             source_dir,
+            static_notices: notices,
+            read_notices: Vec::new(),
         }
     }
 
@@ -49,13 +56,23 @@ impl Migrations {
         dir: impl AsRef<Path>,
         label: &str,
     ) -> Result<Migrations, waterline_core::Problems> {
-        let migrations = waterline_core::read_folder(dir.as_ref(), label)?;
+        let folder = waterline_core::folder::read(dir.as_ref(), label)?;
         Ok(Migrations {
             embedded: &[],
-            migrations: OnceLock::from(migrations),
+            migrations: OnceLock::from(folder.migrations),
             folder: Cow::Owned(label.to_owned()),
             source_dir: None,
+            static_notices: &[],
+            read_notices: folder.notices.into_iter().map(|n| n.message).collect(),
         })
+    }
+
+    /// What the folder's reading noted without refusing it, such as files that are not
+    /// migrations in diesel's layout and `down.sql` files with no SQL: `migrate lint` shows
+    /// each as advice.
+    pub fn notices(&self) -> impl Iterator<Item = &str> {
+        let read = self.read_notices.iter().map(String::as_str);
+        self.static_notices.iter().copied().chain(read)
     }
 
     /// Every migration, in version order.
@@ -187,7 +204,7 @@ mod tests {
 
     #[test]
     fn up_checksums_come_from_the_compact_data_without_building_the_set() {
-        let set = Migrations::from_static(&EMBEDDED, "migrations", None);
+        let set = Migrations::from_static(&EMBEDDED, "migrations", None, &[]);
         let compact: Vec<_> = set.up_checksums(Backend::Postgres).collect();
         assert!(set.migrations.get().is_none(), "nothing was built");
         let expected = [

@@ -5,10 +5,15 @@ use std::fs;
 use std::path::Path;
 
 use super::entries::{self, Candidate, Kind};
+use super::layout::Layout;
+use super::{metadata, Notice};
 use crate::directive::{self, DirectiveFault};
 use crate::model::{Backend, Direction, Directives, Script, Variant};
 use crate::problem::Problem;
 use crate::sql_text;
+
+/// diesel_migrations' per-directory settings file.
+const METADATA: &str = "metadata.toml";
 
 /// Whether a script moves the schema forward or back.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,18 +34,35 @@ impl Role {
 /// The up and down scripts of a candidate, or `None` after recording its problems.
 pub(super) fn read(
     candidate: &Candidate,
+    layout: Layout,
     problems: &mut Vec<Problem>,
+    notices: &mut Vec<Notice>,
 ) -> Option<(Direction, Direction)> {
+    let mut reader = Reader {
+        layout,
+        no_transaction: false,
+        problems,
+        notices,
+    };
     match candidate.kind {
         Kind::File => {
-            let up = read_script(&candidate.path, &candidate.shown, Role::Up, problems)?;
+            let up = reader.script(&candidate.path, &candidate.shown, Role::Up)?;
             Some((
                 Direction::new(Some(up), Vec::new()),
                 Direction::new(None, Vec::new()),
             ))
         }
-        Kind::Directory => read_directory(candidate, problems),
+        Kind::Directory => reader.directory(candidate),
     }
+}
+
+/// Reads the scripts of one migration, by the rules of its folder's layout.
+struct Reader<'a> {
+    layout: Layout,
+    /// Whether the directory's `metadata.toml` says its scripts run outside a transaction.
+    no_transaction: bool,
+    problems: &'a mut Vec<Problem>,
+    notices: &'a mut Vec<Notice>,
 }
 
 /// The scripts found in a migration directory, by role.
@@ -58,73 +80,77 @@ struct Slot {
     seen: bool,
 }
 
-fn read_directory(
-    candidate: &Candidate,
-    problems: &mut Vec<Problem>,
-) -> Option<(Direction, Direction)> {
-    let dir = &candidate.shown;
-    let mut entries =
-        match fs::read_dir(&candidate.path).and_then(|e| e.collect::<Result<Vec<_>, _>>()) {
-            Ok(entries) => entries,
-            Err(error) => {
-                problems.push(Problem::Unreadable {
-                    file: dir.clone(),
-                    reason: error.to_string(),
-                });
-                return None;
+impl Reader<'_> {
+    fn directory(&mut self, candidate: &Candidate) -> Option<(Direction, Direction)> {
+        let problems = &mut *self.problems;
+        let dir = &candidate.shown;
+        let mut entries =
+            match fs::read_dir(&candidate.path).and_then(|e| e.collect::<Result<Vec<_>, _>>()) {
+                Ok(entries) => entries,
+                Err(error) => {
+                    problems.push(Problem::Unreadable {
+                        file: dir.clone(),
+                        reason: error.to_string(),
+                    });
+                    return None;
+                }
+            };
+        entries.sort_by_key(fs::DirEntry::file_name);
+        let root = candidate.path.canonicalize().ok()?;
+        let metadata = candidate.path.join(METADATA);
+        if self.layout == Layout::Diesel && metadata.is_file() {
+            let shown = format!("{dir}/{METADATA}");
+            self.no_transaction = metadata::no_transaction(&metadata, &shown, problems);
+        }
+        let mut found = Found::default();
+        for entry in entries {
+            let file_name = entry.file_name().to_string_lossy().into_owned();
+            let diesel_metadata = self.layout == Layout::Diesel && file_name == METADATA;
+            if !file_name.starts_with('.') && !diesel_metadata {
+                self.entry(&entry.path(), &file_name, dir, &root, &mut found);
             }
-        };
-    entries.sort_by_key(fs::DirEntry::file_name);
-    let root = candidate.path.canonicalize().ok()?;
-    let mut found = Found::default();
-    for entry in entries {
-        let file_name = entry.file_name().to_string_lossy().into_owned();
-        if !file_name.starts_with('.') {
-            read_entry(&entry.path(), &file_name, dir, &root, &mut found, problems);
+        }
+        let up = direction(found.up, dir, Role::Up, self.problems);
+        let down = direction(found.down, dir, Role::Down, self.problems);
+        match (up, down) {
+            (Some(up), Some(down)) if !found.failed => Some((up, down)),
+            _ => None,
         }
     }
-    let up = direction(found.up, dir, Role::Up, problems);
-    let down = direction(found.down, dir, Role::Down, problems);
-    match (up, down) {
-        (Some(up), Some(down)) if !found.failed => Some((up, down)),
-        _ => None,
-    }
-}
 
-fn read_entry(
-    path: &Path,
-    file_name: &str,
-    dir: &str,
-    root: &Path,
-    found: &mut Found,
-    problems: &mut Vec<Problem>,
-) {
-    let shown = format!("{dir}/{file_name}");
-    let Some((role, backend)) = script_role(file_name).filter(|_| path.is_file()) else {
-        found.failed = true;
-        problems.push(Problem::UnknownFile {
-            file: shown,
-            fix: unknown_file_fix(file_name),
-        });
-        return;
-    };
-    if let Some(target) = entries::outside_target(path, root) {
-        found.failed = true;
-        problems.push(Problem::SymlinkOutside {
-            file: shown,
-            target: target.display().to_string(),
-        });
-        return;
-    }
-    let slot = match role {
-        Role::Up => &mut found.up,
-        Role::Down => &mut found.down,
-    };
-    slot.seen = true;
-    match (read_script(path, &shown, role, problems), backend) {
-        (Some(script), None) => slot.default = Some(script),
-        (Some(script), Some(backend)) => slot.variants.push(Variant::new(backend, script)),
-        (None, _) => found.failed = true,
+    fn entry(&mut self, path: &Path, file_name: &str, dir: &str, root: &Path, found: &mut Found) {
+        let problems = &mut *self.problems;
+        let shown = format!("{dir}/{file_name}");
+        let Some((role, backend)) = script_role(file_name).filter(|_| path.is_file()) else {
+            found.failed = true;
+            problems.push(Problem::UnknownFile {
+                file: shown,
+                fix: unknown_file_fix(file_name),
+            });
+            return;
+        };
+        if let Some(target) = entries::outside_target(path, root) {
+            found.failed = true;
+            problems.push(Problem::SymlinkOutside {
+                file: shown,
+                target: target.display().to_string(),
+            });
+            return;
+        }
+        let slot = match role {
+            Role::Up => &mut found.up,
+            Role::Down => &mut found.down,
+        };
+        slot.seen = true;
+        match (self.read_script(path, &shown, role), backend) {
+            (Read::Script(script), None) => slot.default = Some(script),
+            (Read::Script(script), Some(backend)) => {
+                slot.variants.push(Variant::new(backend, script))
+            }
+            // In diesel's layout an empty `down.sql` makes the migration irreversible.
+            (Read::Irreversible, _) => slot.seen = false,
+            (Read::Failed, _) => found.failed = true,
+        }
     }
 }
 
@@ -199,74 +225,97 @@ fn direction(slot: Slot, dir: &str, role: Role, problems: &mut Vec<Problem>) -> 
     Some(Direction::new(slot.default, variants))
 }
 
-/// Reads and checks one script file.
-fn read_script(
-    path: &Path,
-    shown: &str,
-    role: Role,
-    problems: &mut Vec<Problem>,
-) -> Option<Script> {
-    if let Ok(meta) = fs::metadata(path) {
-        if meta.len() > super::MAX_SCRIPT_BYTES {
-            problems.push(Problem::TooLarge {
-                file: shown.to_owned(),
-                bytes: meta.len(),
-            });
-            return None;
+/// What reading a script gave.
+enum Read {
+    Script(Script),
+    /// An empty `down.sql` in diesel's layout: the migration cannot be reverted.
+    Irreversible,
+    Failed,
+}
+
+impl Reader<'_> {
+    /// Reads and checks one script file.
+    fn script(&mut self, path: &Path, shown: &str, role: Role) -> Option<Script> {
+        match self.read_script(path, shown, role) {
+            Read::Script(script) => Some(script),
+            Read::Irreversible | Read::Failed => None,
         }
     }
-    let bytes = match fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(error) => {
-            problems.push(Problem::Unreadable {
-                file: shown.to_owned(),
-                reason: error.to_string(),
-            });
-            return None;
+
+    fn read_script(&mut self, path: &Path, shown: &str, role: Role) -> Read {
+        let problems = &mut *self.problems;
+        if let Ok(meta) = fs::metadata(path) {
+            if meta.len() > super::MAX_SCRIPT_BYTES {
+                problems.push(Problem::TooLarge {
+                    file: shown.to_owned(),
+                    bytes: meta.len(),
+                });
+                return Read::Failed;
+            }
         }
-    };
-    let text = match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(error) => {
-            let (line, column) = position(error.as_bytes(), error.utf8_error().valid_up_to());
-            problems.push(Problem::NotUtf8 {
+        let bytes = match fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(error) => {
+                problems.push(Problem::Unreadable {
+                    file: shown.to_owned(),
+                    reason: error.to_string(),
+                });
+                return Read::Failed;
+            }
+        };
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(error) => {
+                let (line, column) = position(error.as_bytes(), error.utf8_error().valid_up_to());
+                problems.push(Problem::NotUtf8 {
+                    file: shown.to_owned(),
+                    line,
+                    column,
+                });
+                return Read::Failed;
+            }
+        };
+        let before = problems.len();
+        if let Some(offset) = text.find('\0') {
+            problems.push(Problem::NulByte {
                 file: shown.to_owned(),
-                line,
-                column,
+                line: sql_text::line_at(&text, offset),
             });
-            return None;
         }
-    };
-    let before = problems.len();
-    if let Some(offset) = text.find('\0') {
-        problems.push(Problem::NulByte {
-            file: shown.to_owned(),
-            line: sql_text::line_at(&text, offset),
+        let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
+        if sql_text::preamble(body).statement_start.is_none() {
+            let file = shown.to_owned();
+            match role {
+                Role::Down if self.layout == Layout::Diesel && problems.len() == before => {
+                    let message = format!(
+                        "`{file}` has no SQL, so the migration is irreversible: `migrate down` \
+                     refuses to revert it; write the SQL that undoes `up.sql` to make it \
+                     revertible"
+                    );
+                    self.notices.push(Notice { file, message });
+                    return Read::Irreversible;
+                }
+                Role::Up => problems.push(Problem::Empty { file }),
+                Role::Down => problems.push(Problem::EmptyDown { file }),
+            }
+        }
+        let directives = directive::parse(body).map_err(|errors| {
+            problems.extend(
+                errors
+                    .into_iter()
+                    .map(|error| directive_problem(shown, error)),
+            );
         });
-    }
-    let body = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    if sql_text::preamble(body).statement_start.is_none() {
-        let file = shown.to_owned();
-        problems.push(match role {
-            Role::Up => Problem::Empty { file },
-            Role::Down => Problem::EmptyDown { file },
-        });
-    }
-    let directives = directive::parse(body).map_err(|errors| {
-        problems.extend(
-            errors
-                .into_iter()
-                .map(|error| directive_problem(shown, error)),
-        );
-    });
-    if let Ok(directives) = &directives {
-        problems.extend(unknown_lints(shown, directives));
-    }
-    match directives {
-        Ok(directives) if problems.len() == before => {
-            Some(Script::new(shown.to_owned(), text, directives))
+        if let Ok(directives) = &directives {
+            problems.extend(unknown_lints(shown, directives));
         }
-        _ => None,
+        match directives {
+            Ok(directives) if problems.len() == before => {
+                let directives = directives.or_no_transaction(self.no_transaction);
+                Read::Script(Script::new(shown.to_owned(), text, directives))
+            }
+            _ => Read::Failed,
+        }
     }
 }
 

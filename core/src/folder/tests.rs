@@ -436,3 +436,187 @@ fn non_utf8_file_names_are_reported() {
         "file name `migrations/002_caf\u{fffd}.sql` is not valid UTF-8; rename it to `<version>_<name>.sql` in ASCII"
     );
 }
+
+mod diesel_layout {
+    use super::*;
+    use crate::folder::{read, Layout};
+
+    const FIXTURE: &[(&str, &[u8])] = &[
+        ("00000000000000_diesel_initial_setup/up.sql", SQL),
+        (
+            "00000000000000_diesel_initial_setup/down.sql",
+            b"DROP TABLE t;",
+        ),
+        ("20140925132250_dumped_migration_8/up.sql", SQL),
+        ("2017-06-05-191432_create_users/up.sql", SQL),
+        (
+            "2017-06-05-191432_create_users/down.sql",
+            b"-- nothing to undo\n",
+        ),
+        ("2018-01-01-000000_make-unique-version-unique/up.sql", SQL),
+        (
+            "2018-01-01-000000_make-unique-version-unique/metadata.toml",
+            b"run_in_transaction = false\n",
+        ),
+        ("2025-11-19-091444-0000_add_x/up.sql", SQL),
+        ("2025-11-19-091444-0000_add_x/down.sql", b"DROP TABLE t;"),
+        ("backfill_data.sql", SQL),
+        ("README.md", b"# migrations\n"),
+    ];
+
+    #[test]
+    fn reads_the_three_forms_mixed_in_diesels_order() {
+        let dir = folder(FIXTURE);
+        let read = read(dir.path(), "migrations").unwrap();
+        assert_eq!(read.layout, Layout::Diesel);
+        let ids: Vec<(&str, &str, u64)> = read
+            .migrations
+            .iter()
+            .map(|m| (m.id(), m.name(), m.version()))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                (
+                    "00000000000000_diesel_initial_setup",
+                    "diesel_initial_setup",
+                    0
+                ),
+                (
+                    "20140925132250_dumped_migration_8",
+                    "dumped_migration_8",
+                    201409251322500000
+                ),
+                (
+                    "2017-06-05-191432_create_users",
+                    "create_users",
+                    201706051914320000
+                ),
+                (
+                    "2018-01-01-000000_make-unique-version-unique",
+                    "make-unique-version-unique",
+                    201801010000000000
+                ),
+                ("2025-11-19-091444-0000_add_x", "add_x", 202511190914440000),
+            ]
+        );
+        let no_transaction: Vec<bool> = read
+            .migrations
+            .iter()
+            .map(|m| {
+                m.up()
+                    .default_script()
+                    .unwrap()
+                    .directives()
+                    .no_transaction()
+            })
+            .collect();
+        assert_eq!(no_transaction, [false, false, false, true, false]);
+        assert!(
+            read.migrations[2].down().is_empty(),
+            "a comment-only down.sql is irreversible"
+        );
+        let notices: Vec<&str> = read.notices.iter().map(|n| n.message.as_str()).collect();
+        assert_eq!(
+            notices,
+            [
+                "`migrations/2017-06-05-191432_create_users/down.sql` has no SQL, so the migration \
+                 is irreversible: `migrate down` refuses to revert it; write the SQL that undoes \
+                 `up.sql` to make it revertible",
+                "`migrations/README.md` is not a migration: in diesel's layout a migration is a \
+                 directory, so this file is neither embedded nor run, as with diesel_migrations",
+                "`migrations/backfill_data.sql` is not a migration: in diesel's layout a migration \
+                 is a directory, so this file is neither embedded nor run, as with diesel_migrations",
+            ]
+        );
+    }
+
+    #[test]
+    fn plain_timestamp_directories_alone_are_diesels_layout_and_files_are_not() {
+        let dir = folder(&[("20140925132250_a/up.sql", SQL)]);
+        assert_eq!(read(dir.path(), "m").unwrap().layout, Layout::Diesel);
+        let dir = folder(&[
+            ("20140925132250_a/up.sql", SQL),
+            ("20140925132251_b.sql", SQL),
+        ]);
+        assert_eq!(read(dir.path(), "m").unwrap().layout, Layout::Numbered);
+        let dir = folder(&[("024_a/up.sql", SQL)]);
+        assert_eq!(read(dir.path(), "m").unwrap().layout, Layout::Numbered);
+    }
+
+    #[test]
+    fn impossible_timestamps_and_other_forms_are_errors_with_fixes_for_diesels_form() {
+        let problems = messages(&[
+            ("2017-08-31-230457_invitations/up.sql", SQL),
+            ("2017-13-01-000000_x/up.sql", SQL),
+            ("2017-01-01-250000_y/up.sql", SQL),
+            ("201708312304_short/up.sql", SQL),
+            ("024_add_codec/up.sql", SQL),
+            ("20170831230458_plain/up.sql", SQL),
+        ]);
+        assert_eq!(
+            problems,
+            [
+                "invalid migration name `migrations/024_add_codec`: the folder is in diesel's layout, \
+                 and the version is none of diesel's forms (`YYYY-MM-DD-HHMMSS`, `YYYYMMDDHHMMSS`, \
+                 `YYYY-MM-DD-HHMMSS-NNNN`); rename it to `YYYY-MM-DD-HHMMSS_add_codec` with the time \
+                 it was written, as `migrate new` does; a renamed migration is a new version to the \
+                 database: if it was applied under this name, run `migrate mark <new version> \
+                 applied` after renaming",
+                "invalid migration name `migrations/2017-01-01-250000_y`: hour 25 does not exist; \
+                 rename it with a real time, in the form `YYYY-MM-DD-HHMMSS_y`; a renamed migration \
+                 is a new version to the database: if it was applied under this name, run \
+                 `migrate mark <new version> applied` after renaming",
+                "invalid migration name `migrations/2017-13-01-000000_x`: month 13 does not exist; \
+                 rename it with a real time, in the form `YYYY-MM-DD-HHMMSS_x`; a renamed migration \
+                 is a new version to the database: if it was applied under this name, run \
+                 `migrate mark <new version> applied` after renaming",
+                "invalid migration name `migrations/201708312304_short`: the folder is in diesel's \
+                 layout, and the version is none of diesel's forms (`YYYY-MM-DD-HHMMSS`, \
+                 `YYYYMMDDHHMMSS`, `YYYY-MM-DD-HHMMSS-NNNN`); rename it to \
+                 `YYYY-MM-DD-HHMMSS_short` with the time it was written, as `migrate new` does; a \
+                 renamed migration is a new version to the database: if it was applied under this \
+                 name, run `migrate mark <new version> applied` after renaming",
+            ]
+        );
+    }
+
+    #[test]
+    fn two_names_of_one_version_are_an_error() {
+        let problem = message(&[
+            ("20170831230457_a/up.sql", SQL),
+            ("2017-08-31-230457-0000_b/up.sql", SQL),
+        ]);
+        assert_eq!(
+            problem,
+            "`migrations/2017-08-31-230457-0000_b` and `migrations/20170831230457_a` have one \
+             version, `201708312304570000`: diesel's `YYYYMMDDHHMMSS`, `YYYY-MM-DD-HHMMSS` and \
+             `YYYY-MM-DD-HHMMSS-0000` spell the same time, and a tracking table keeps one row per \
+             version; rename all but one of them (the next free name is \
+             `2017-08-31-230457-0001_a`)"
+        );
+    }
+
+    #[test]
+    fn a_bad_metadata_key_is_an_error() {
+        let problem = message(&[
+            ("2017-08-31-230457_a/up.sql", SQL),
+            (
+                "2017-08-31-230457_a/metadata.toml",
+                b"run_in_transactions = false\n",
+            ),
+        ]);
+        assert!(
+            problem.starts_with(
+                "`migrations/2017-08-31-230457_a/metadata.toml`: unknown key `run_in_transactions`"
+            ),
+            "{problem}"
+        );
+    }
+
+    #[test]
+    fn an_empty_up_sql_is_still_an_error() {
+        let problem = message(&[("2017-08-31-230457_a/up.sql", b"-- nothing\n")]);
+        assert!(problem.contains("up.sql"), "{problem}");
+    }
+}

@@ -548,6 +548,10 @@ fn lint(
         None => migrations,
     };
     let report = waterline_core::lint::lint(set.as_slice());
+    let notices: Vec<&str> = set.notices().collect();
+    for notice in &notices {
+        output::advice(notice);
+    }
     for finding in &report.findings {
         match finding.rule.severity {
             waterline_core::lint::Severity::Error => output::error(&finding.to_string()),
@@ -562,18 +566,20 @@ fn lint(
             ));
         }
     }
-    let count = report.findings.len();
+    let count = report.findings.len() + notices.len();
     let noun = if count == 1 { "finding" } else { "findings" };
     output::out(&format!(
         "{} migrations checked: {count} {noun}, {} statements the parser could not read",
         set.len(),
         report.unchecked.len()
     ));
-    Ok(if report.failing(strict).next().is_some() {
-        EXIT_NOT_UP_TO_DATE
-    } else {
-        EXIT_OK
-    })
+    Ok(
+        if report.failing(strict).next().is_some() || (strict && !notices.is_empty()) {
+            EXIT_NOT_UP_TO_DATE
+        } else {
+            EXIT_OK
+        },
+    )
 }
 
 /// `path` as reached from `here`: relative when it lies below, else as it is.
