@@ -333,9 +333,22 @@ on_every_backend! {
         assert!(matches!(error, Error::NoDieselTable), "{error}");
         conn.run("CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL, run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)");
         conn.run("INSERT INTO __diesel_schema_migrations (version) VALUES ('001'), ('002'), ('20240101000000')");
+        // A version the binary does not embed is a refusal that records nothing, never a
+        // warning before running migrations diesel_migrations had applied.
+        let error = migrations.runner().baseline_from_diesel(&mut conn).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "`__diesel_schema_migrations` records a version this binary does not embed: 20240101000000; \
+             nothing was run or recorded in `waterline_migrations`. Build the binary from the migrations \
+             folder that applied them; if they were removed from it on purpose, delete their rows \
+             (`DELETE FROM __diesel_schema_migrations WHERE version IN ('20240101000000')`) and run again"
+        );
+        let error = migrations.run_pending(&mut conn).unwrap_err();
+        assert!(matches!(error, Error::DieselVersionsNotEmbedded { .. }), "{error}");
+        assert!(!conn.table_exists("streamers"), "nothing ran");
+        conn.run("DELETE FROM __diesel_schema_migrations WHERE version IN ('20240101000000')");
         let adopted = migrations.runner().baseline_from_diesel(&mut conn).unwrap();
         assert_eq!(adopted.recorded.iter().map(|m| m.version).collect::<Vec<_>>(), [1, 2]);
-        assert_eq!(adopted.unknown, ["20240101000000"]);
         let status = migrations.runner().status(&mut conn).unwrap();
         assert_eq!(status.migrations.iter().map(|m| m.state).collect::<Vec<_>>(), [State::Applied, State::Applied, State::Pending]);
     }

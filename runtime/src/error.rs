@@ -372,6 +372,25 @@ pub enum Error {
          `baseline(version)` to record what the database already has"
     )]
     NoDieselTable,
+
+    /// `__diesel_schema_migrations` records versions this binary does not embed: adopting the
+    /// database would leave them unaccounted for, and their migrations' successors could run
+    /// on a schema they do not expect.
+    #[error(
+        "`__diesel_schema_migrations` records {} this binary does not embed: {}; nothing was \
+         run or recorded in `{table}`. Build the binary from the migrations folder that applied \
+         them; if they were removed from it on purpose, delete their rows (`DELETE FROM \
+         __diesel_schema_migrations WHERE version IN ({})`) and run again",
+        if versions.len() == 1 { "a version" } else { "versions" },
+        versions.join(", "),
+        versions.iter().map(|v| format!("'{v}'")).collect::<Vec<_>>().join(", ")
+    )]
+    DieselVersionsNotEmbedded {
+        /// Every such version, as diesel_migrations recorded it, e.g. `20170831230457`.
+        versions: Vec<String>,
+        /// The tracking table, as configured.
+        table: String,
+    },
 }
 
 impl Error {

@@ -198,11 +198,6 @@ pub fn baseline(
             "recorded {recorded} as applied, without running it"
         ));
     }
-    for unknown in &baseline.unknown {
-        output::warning(&format!(
-            "`__diesel_schema_migrations` has version {unknown}, which this binary does not embed"
-        ));
-    }
     output::out(&format!(
         "baseline: {} migrations recorded",
         baseline.recorded.len()

@@ -268,6 +268,30 @@ impl Dialect {
         "SELECT version AS value FROM __diesel_schema_migrations"
     }
 
+    /// Creates `__diesel_schema_migrations` when missing, as diesel_migrations does.
+    pub fn create_diesel_table(&self) -> &'static str {
+        "CREATE TABLE IF NOT EXISTS __diesel_schema_migrations (\
+         version VARCHAR(50) PRIMARY KEY NOT NULL, \
+         run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)"
+    }
+
+    /// Records diesel's `version` (digits and dashes only) as applied, unless it is.
+    pub fn insert_diesel_version(&self, version: &str) -> String {
+        let no_table = match self.backend {
+            Backend::Mysql => " FROM DUAL",
+            Backend::Postgres | Backend::Sqlite => "",
+        };
+        format!(
+            "INSERT INTO __diesel_schema_migrations (version) SELECT '{version}'{no_table} \
+             WHERE NOT EXISTS (SELECT 1 FROM __diesel_schema_migrations WHERE version = '{version}')"
+        )
+    }
+
+    /// Forgets diesel's `version` (digits and dashes only).
+    pub fn delete_diesel_version(&self, version: &str) -> String {
+        format!("DELETE FROM __diesel_schema_migrations WHERE version = '{version}'")
+    }
+
     fn bigint(&self) -> &'static str {
         match self.backend {
             Backend::Mysql => "SIGNED",

@@ -1,5 +1,6 @@
 //! The runner: applies, verifies and tracks migrations through a diesel connection.
 
+mod adopt;
 mod apply;
 mod assess;
 mod cause;
@@ -85,6 +86,7 @@ pub struct Runner<'m> {
     applied_by: Option<String>,
     single_transaction: bool,
     progress_every: Duration,
+    keep_diesel_table: bool,
     observer: Option<Arc<Observer<'m>>>,
 }
 
@@ -98,6 +100,7 @@ impl fmt::Debug for Runner<'_> {
             .field("locking", &self.locking)
             .field("rules", &self.rules)
             .field("applied_by", &self.applied_by)
+            .field("keep_diesel_table", &self.keep_diesel_table)
             .finish_non_exhaustive()
     }
 }
@@ -200,8 +203,6 @@ pub struct Repair {
 pub struct Baseline {
     /// Recorded as applied without running.
     pub recorded: Vec<MigrationRef>,
-    /// Versions diesel_migrations had recorded that this binary does not embed.
-    pub unknown: Vec<String>,
 }
 
 impl Migrations {
@@ -219,6 +220,7 @@ impl Migrations {
             rules: Rules::default(),
             applied_by: None,
             single_transaction: false,
+            keep_diesel_table: false,
             progress_every: DEFAULT_PROGRESS_INTERVAL,
             observer: None,
         }
@@ -312,6 +314,16 @@ impl<'m> Runner<'m> {
     /// Who is recorded as applying (default: the host name and process id).
     pub fn applied_by(mut self, who: impl Into<String>) -> Self {
         self.applied_by = Some(who.into());
+        self
+    }
+
+    /// Keep `__diesel_schema_migrations` in step with the tracking table (default false):
+    /// after each run, revert, mark or baseline, it records exactly the embedded migrations
+    /// that are applied, so that diesel_cli, or a return to diesel_migrations, sees the
+    /// database as it is. For teams moving over while some still run diesel_cli. The table is
+    /// created when missing; rows of versions this binary does not embed are left alone.
+    pub fn keep_diesel_table(mut self, keep: bool) -> Self {
+        self.keep_diesel_table = keep;
         self
     }
 
@@ -469,6 +481,13 @@ impl<'m> Runner<'m> {
 
     /// Records as applied every embedded migration that diesel_migrations recorded in
     /// `__diesel_schema_migrations`, to move a database from diesel_migrations to waterline.
+    ///
+    /// Every run does this on its own when the tracking table has no rows and diesel's table
+    /// exists; this is the explicit spelling, which reports what it recorded. A version is
+    /// mapped exactly: diesel's `20170831230457` is the migration whose version is written
+    /// `2017-08-31-230457` or `20170831230457`. Refuses, recording nothing, with
+    /// [`Error::DieselVersionsNotEmbedded`] when diesel's table records a version this binary
+    /// does not embed, and with [`Error::NoDieselTable`] when there is no such table.
     pub fn baseline_from_diesel<C: MigrationConnection>(
         &self,
         conn: &mut C,

@@ -4,6 +4,7 @@
 
 use waterline_core::Migration;
 
+use super::adopt;
 use super::apply::{self, Context};
 use super::assess::{self, migration_ref, record_ref};
 use super::cause::Transient;
@@ -37,7 +38,7 @@ impl<'m> Runner<'m> {
             }
         }
         let dialect = qualify(driver, dialect)?;
-        let mut guard = self.lock(driver, &dialect)?;
+        let mut guard = self.lock(driver, &dialect, Adoption::OnFirstRun)?;
         let records = tables::read(guard.driver(), &dialect)?;
         let pending = self.pending(&dialect, &records)?;
         let session = Session::save(guard.driver())?;
@@ -58,6 +59,7 @@ impl<'m> Runner<'m> {
                 .map(|m| (*m, row_status(&records, m.version())))
                 .collect();
             let applied = apply::apply_together(guard.driver(), &ctx, &with_rows);
+            let applied = self.keep_diesel_in_step(guard.driver(), &ctx, applied);
             session.restore_if_possible(guard.driver(), dialect.table());
             report.migrations = applied?;
             for ran in &report.migrations {
@@ -70,11 +72,29 @@ impl<'m> Runner<'m> {
             }
             return Ok(report);
         }
-        for migration in pending {
+        let applied = self.apply_each(&mut guard, &ctx, &records, &pending, &session, &mut report);
+        let applied = self.keep_diesel_in_step(guard.driver(), &ctx, applied);
+        applied?;
+        session.restore(guard.driver(), dialect.table())?;
+        Ok(report)
+    }
+
+    /// Applies `pending` one by one, each in its own transaction where it can be.
+    fn apply_each(
+        &self,
+        guard: &mut LockGuard<'_>,
+        ctx: &Context<'_>,
+        records: &[Record],
+        pending: &[&Migration],
+        session: &Session,
+        report: &mut Report,
+    ) -> Result<(), Error> {
+        let dialect = ctx.dialect;
+        for &migration in pending {
             guard.renew()?;
             let replacing = row_status(&records, migration.version());
             let ran = self.observed(migration, RunDirection::Up, || {
-                let ran = apply::apply(guard.driver(), &ctx, migration, replacing);
+                let ran = apply::apply(guard.driver(), ctx, migration, replacing);
                 let script = migration.up().for_backend(dialect.backend());
                 match &ran {
                     // The migration's error is the one to report; the connection may be gone.
@@ -88,8 +108,7 @@ impl<'m> Runner<'m> {
             })?;
             report.migrations.push(ran);
         }
-        session.restore(guard.driver(), dialect.table())?;
-        Ok(report)
+        Ok(())
     }
 
     /// The rows the no-op check reads, or none when they cannot be read (no table yet): the
@@ -136,7 +155,7 @@ impl<'m> Runner<'m> {
     /// [`Runner::status`] on `driver`.
     pub(super) fn status_on(&self, driver: &mut dyn Driver) -> Result<Status, Error> {
         let dialect = self.prepare(driver)?;
-        let records = tables::read_if_exists(driver, &dialect)?;
+        let records = self.records_or_diesels(driver, &dialect)?;
         let mut status = status::build(
             self.migrations.as_slice(),
             dialect.backend(),
@@ -147,10 +166,50 @@ impl<'m> Runner<'m> {
         Ok(status)
     }
 
+    /// The tracking table's rows; when it has none, the rows the next run will write on
+    /// adopting `__diesel_schema_migrations`, so that `status` and `plan` tell what `up`
+    /// will do. Changes nothing.
+    fn records_or_diesels(
+        &self,
+        driver: &mut dyn Driver,
+        dialect: &Dialect,
+    ) -> Result<Vec<Record>, Error> {
+        let records = tables::read_if_exists(driver, dialect)?;
+        if !records.is_empty() {
+            return Ok(records);
+        }
+        let ctx = Context {
+            dialect,
+            applied_by: "",
+        };
+        let Some(versions) = adopt::recorded(driver, &ctx)? else {
+            return Ok(records);
+        };
+        let backend = dialect.backend();
+        Ok(self
+            .migrations
+            .iter()
+            .filter(|m| versions.contains(&adopt::diesel_version(m)))
+            .map(|m| Record {
+                version: m.version() as i64,
+                name: m.name().to_owned(),
+                checksum: assess::embedded_checksum(m, backend),
+                checksum_algorithm: waterline_core::ALGORITHM.to_owned(),
+                status: RecordStatus::Applied.as_str().to_owned(),
+                started_at: String::new(),
+                finished_at: None,
+                execution_ms: None,
+                error: None,
+                applied_by: "diesel_migrations".to_owned(),
+                transactional: 1,
+            })
+            .collect())
+    }
+
     /// [`Runner::plan`] on `driver`.
     pub(super) fn plan_on(&self, driver: &mut dyn Driver) -> Result<Plan, Error> {
         let dialect = self.prepare(driver)?;
-        let records = tables::read_if_exists(driver, &dialect)?;
+        let records = self.records_or_diesels(driver, &dialect)?;
         let backend = dialect.backend();
         let pending = self.pending(&dialect, &records)?;
         let migrations = pending
@@ -352,36 +411,8 @@ impl<'m> Runner<'m> {
         &self,
         driver: &mut dyn Driver,
     ) -> Result<Baseline, Error> {
-        self.locked(driver, |driver, ctx, records| {
-            let exists = driver
-                .scalar(&ctx.dialect.diesel_table_exists())
-                .map_err(|cause| lock::database("look for diesel's table", ctx.dialect, cause))?;
-            if exists != Some(1) {
-                return Err(Error::NoDieselTable);
-            }
-            let versions = driver
-                .texts(ctx.dialect.select_diesel_versions())
-                .map_err(|cause| {
-                    lock::database("read `__diesel_schema_migrations`", ctx.dialect, cause)
-                })?;
-            let diesel: Vec<(String, Option<u64>)> = versions
-                .into_iter()
-                .flatten()
-                .map(|text| {
-                    let digits: String = text.chars().filter(char::is_ascii_digit).collect();
-                    let value = digits.parse().ok();
-                    (text, value)
-                })
-                .collect();
-            let adopt = |m: &Migration| diesel.iter().any(|(_, v)| *v == Some(m.version()));
-            let mut baseline =
-                record_baseline(driver, ctx, self.migrations.as_slice(), records, adopt)?;
-            baseline.unknown = diesel
-                .into_iter()
-                .filter(|(_, v)| v.and_then(|v| self.migrations.get(v)).is_none())
-                .map(|(text, _)| text)
-                .collect();
-            Ok(baseline)
+        self.locked_with(Adoption::Never, driver, |driver, ctx, records| {
+            adopt::adopt(driver, ctx, self.migrations.as_slice(), records)
         })
     }
 
@@ -443,11 +474,13 @@ impl<'m> Runner<'m> {
         Ok(Dialect::new(driver.backend(), &table))
     }
 
-    /// Takes the lock and makes sure the tracking table exists.
+    /// Takes the lock, makes sure the tracking table exists and, when `adopt` and the table
+    /// is empty, adopts what diesel_migrations recorded.
     fn lock<'d>(
         &self,
         driver: &'d mut dyn Driver,
         dialect: &Dialect,
+        adopt: Adoption,
     ) -> Result<LockGuard<'d>, Error> {
         let holder = self.who();
         let table = dialect.table();
@@ -459,7 +492,55 @@ impl<'m> Runner<'m> {
         };
         let mut guard = LockGuard::acquire(driver, dialect, &waiting, self.locking, &holder)?;
         tables::ensure(guard.driver(), dialect)?;
+        if adopt == Adoption::OnFirstRun {
+            self.adopt_on_first_run(guard.driver(), dialect)?;
+        }
         Ok(guard)
+    }
+
+    /// On a tracking table with no rows beside an existing `__diesel_schema_migrations`,
+    /// records as applied what diesel_migrations applied, so that the first run of a database
+    /// diesel migrated runs only what is new to it.
+    fn adopt_on_first_run(&self, driver: &mut dyn Driver, dialect: &Dialect) -> Result<(), Error> {
+        let records = tables::read(driver, dialect)?;
+        if !records.is_empty() {
+            return Ok(());
+        }
+        let applied_by = self.who();
+        let ctx = Context {
+            dialect,
+            applied_by: &applied_by,
+        };
+        if adopt::recorded(driver, &ctx)?.is_none() {
+            return Ok(());
+        }
+        let adopted = adopt::adopt(driver, &ctx, self.migrations.as_slice(), &records)?;
+        tracing::info!(
+            table = dialect.table(),
+            migrations = adopted.recorded.len(),
+            "adopted the migrations `__diesel_schema_migrations` records as applied"
+        );
+        Ok(())
+    }
+
+    /// With [`Runner::keep_diesel_table`], makes `__diesel_schema_migrations` agree with the
+    /// tracking table after `done`; the error of `done`, if any, is the one returned.
+    fn keep_diesel_in_step<T>(
+        &self,
+        driver: &mut dyn Driver,
+        ctx: &Context<'_>,
+        done: Result<T, Error>,
+    ) -> Result<T, Error> {
+        if !self.keep_diesel_table {
+            return done;
+        }
+        let synced = tables::read(driver, ctx.dialect).and_then(|records| {
+            adopt::keep_in_step(driver, ctx, self.migrations.as_slice(), &records)
+        });
+        match (done, synced) {
+            (Ok(value), Ok(())) => Ok(value),
+            (Ok(_), Err(error)) | (Err(error), _) => Err(error),
+        }
     }
 
     /// Runs `work` under the lock with the tracking rows read under it.
@@ -468,9 +549,19 @@ impl<'m> Runner<'m> {
         driver: &mut dyn Driver,
         work: impl FnOnce(&mut dyn Driver, &Context<'_>, &[Record]) -> Result<T, Error>,
     ) -> Result<T, Error> {
+        self.locked_with(Adoption::OnFirstRun, driver, work)
+    }
+
+    /// [`locked`](Self::locked), adopting diesel's records first or not.
+    fn locked_with<T>(
+        &self,
+        adopt: Adoption,
+        driver: &mut dyn Driver,
+        work: impl FnOnce(&mut dyn Driver, &Context<'_>, &[Record]) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         let dialect = self.prepare(driver)?;
         let dialect = qualify(driver, dialect)?;
-        let mut guard = self.lock(driver, &dialect)?;
+        let mut guard = self.lock(driver, &dialect, adopt)?;
         let records = tables::read(guard.driver(), &dialect)?;
         let session = Session::save(guard.driver())?;
         let applied_by = self.who();
@@ -479,12 +570,22 @@ impl<'m> Runner<'m> {
             applied_by: &applied_by,
         };
         let done = work(guard.driver(), &ctx, &records);
+        let done = self.keep_diesel_in_step(guard.driver(), &ctx, done);
         match done {
             Ok(_) => session.restore(guard.driver(), dialect.table())?,
             Err(_) => session.restore_if_possible(guard.driver(), dialect.table()),
         }
         done
     }
+}
+
+/// Whether taking the lock adopts what diesel_migrations recorded.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Adoption {
+    /// When the tracking table has no rows and `__diesel_schema_migrations` exists.
+    OnFirstRun,
+    /// Never: the caller adopts, and reports what it recorded.
+    Never,
 }
 
 /// The status of the row of `version`, if it has one.
