@@ -455,6 +455,14 @@ impl Problem {
     }
 }
 
+impl fmt::Display for NameFault {
+    /// What the fault is, worded to follow a colon: "wrong case, names are lowercase
+    /// snake_case".
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&describe_fault(self))
+    }
+}
+
 fn describe_fault(fault: &NameFault) -> String {
     match fault {
         NameFault::WrongCase => "wrong case, names are lowercase snake_case".to_owned(),

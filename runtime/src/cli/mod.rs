@@ -40,6 +40,7 @@ mod commands;
 mod database;
 mod new;
 mod output;
+mod version;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,6 +49,7 @@ use std::time::{Duration, SystemTime};
 use clap::{Args, Subcommand, ValueEnum};
 
 use self::database::{AnyConnection, ConnectFailure, DatabaseUrl};
+pub use self::version::VersionArg;
 use crate::runner::{Locking, Runner};
 use crate::{Error, Migrations};
 
@@ -156,6 +158,12 @@ pub struct MigrateCommand {
     /// does not embed (the app's runner may say so already)
     #[arg(long, global = true)]
     pub ignore_missing: bool,
+
+    /// Keep diesel_migrations' `__diesel_schema_migrations` in step with the tracking table,
+    /// for teams that still run diesel_cli or may go back (the app's runner may say so
+    /// already)
+    #[arg(long, global = true)]
+    pub keep_diesel_table: bool,
 }
 
 /// Shown without the database URL's password, wherever the URL came from.
@@ -179,6 +187,7 @@ impl std::fmt::Debug for MigrateCommand {
             .field("no_lock", &self.no_lock)
             .field("allow_out_of_order", &self.allow_out_of_order)
             .field("ignore_missing", &self.ignore_missing)
+            .field("keep_diesel_table", &self.keep_diesel_table)
             .finish()
     }
 }
@@ -197,7 +206,7 @@ pub enum Action {
     Up {
         /// Stop after this version
         #[arg(long, value_name = "VERSION")]
-        to: Option<u64>,
+        to: Option<VersionArg>,
         /// Print the SQL that would run, and change nothing
         #[arg(long)]
         dry_run: bool,
@@ -209,7 +218,7 @@ pub enum Action {
     Down {
         /// Revert every migration newer than this version, which stays applied
         #[arg(long, value_name = "VERSION", conflicts_with_all = ["steps", "all"])]
-        to: Option<u64>,
+        to: Option<VersionArg>,
         /// Revert this many migrations, newest first
         #[arg(long, conflicts_with = "all")]
         steps: Option<usize>,
@@ -223,7 +232,7 @@ pub enum Action {
     Plan {
         /// Stop after this version
         #[arg(long, value_name = "VERSION")]
-        to: Option<u64>,
+        to: Option<VersionArg>,
         /// Print JSON instead of SQL
         #[arg(long)]
         json: bool,
@@ -231,7 +240,7 @@ pub enum Action {
     /// Apply one migration, whatever its place in the order
     Run {
         /// The migration's version
-        version: u64,
+        version: VersionArg,
         /// Run it even if it is already applied (it must be safe to repeat)
         #[arg(long)]
         force: bool,
@@ -239,7 +248,7 @@ pub enum Action {
     /// Record a migration as applied or unapplied without running it
     Mark {
         /// The migration's version
-        version: u64,
+        version: VersionArg,
         /// What to record
         state: MarkAs,
     },
@@ -247,7 +256,7 @@ pub enum Action {
     #[command(group = clap::ArgGroup::new("which").required(true).args(["version", "all"]))]
     Repair {
         /// The migration to repair
-        version: Option<u64>,
+        version: Option<VersionArg>,
         /// Repair every row that needs it
         #[arg(long)]
         all: bool,
@@ -259,7 +268,7 @@ pub enum Action {
     Baseline {
         /// The newest migration the database already has
         #[arg(required_unless_present = "from_diesel")]
-        version: Option<u64>,
+        version: Option<VersionArg>,
         /// Adopt what diesel_migrations recorded in __diesel_schema_migrations instead
         #[arg(long, conflicts_with = "version")]
         from_diesel: bool,
@@ -478,35 +487,40 @@ impl MigrateCommand {
         if self.ignore_missing {
             runner = runner.ignore_missing(true);
         }
+        if self.keep_diesel_table {
+            runner = runner.keep_diesel_table(true);
+        }
         runner.on_progress(output::progress)
     }
 
     /// Runs the command's action: one function per command, in [`commands`].
     fn act(&self, runner: &Runner<'_>, conn: &mut AnyConnection) -> Result<u8, Error> {
+        let one = |version: &VersionArg| version.resolve(runner.migrations());
+        let some = |version: &Option<VersionArg>| version.as_ref().map(one);
         match &self.action {
             Action::Status { json } => commands::status(runner, conn, *json),
             Action::Up {
                 to, dry_run: true, ..
-            } => commands::plan(runner, conn, *to, false),
-            Action::Plan { to, json } => commands::plan(runner, conn, *to, *json),
+            } => commands::plan(runner, conn, some(to), false),
+            Action::Plan { to, json } => commands::plan(runner, conn, some(to), *json),
             Action::Up {
                 to,
                 dry_run: false,
                 single_transaction,
-            } => commands::up(runner, conn, *to, *single_transaction),
-            Action::Down { to, steps, all } => commands::down(runner, conn, *to, *steps, *all),
+            } => commands::up(runner, conn, some(to), *single_transaction),
+            Action::Down { to, steps, all } => commands::down(runner, conn, some(to), *steps, *all),
             Action::Redo => commands::redo(runner, conn),
-            Action::Run { version, force } => commands::run(runner, conn, *version, *force),
-            Action::Mark { version, state } => commands::mark(runner, conn, *version, *state),
+            Action::Run { version, force } => commands::run(runner, conn, one(version), *force),
+            Action::Mark { version, state } => commands::mark(runner, conn, one(version), *state),
             Action::Repair {
                 version,
                 all: _,
                 dry_run,
-            } => commands::repair(runner, conn, *version, *dry_run),
+            } => commands::repair(runner, conn, some(version), *dry_run),
             Action::Baseline {
                 version,
                 from_diesel,
-            } => commands::baseline(runner, conn, *version, *from_diesel),
+            } => commands::baseline(runner, conn, some(version), *from_diesel),
             Action::Verify { json } => commands::verify(runner, conn, *json),
             Action::New { .. } | Action::Lint { .. } | Action::Completions { .. } => {
                 unreachable!("handled without a database")

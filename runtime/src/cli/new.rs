@@ -4,8 +4,8 @@
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use waterline_core::folder::{check_new_name, Kind};
-use waterline_core::{name, read_folder, Problem};
+use waterline_core::folder::{self, check_new_name, Kind, Layout};
+use waterline_core::{name, Problem};
 
 /// A file `new` writes, and its text.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -24,6 +24,7 @@ struct Shape {
     newest: u64,
     kind: Kind,
     timestamps: bool,
+    layout: Layout,
 }
 
 /// The files of the next migration named `name` in `dir` (shown as `label`), or why not.
@@ -36,22 +37,30 @@ pub fn next_migration(
     let shape = shape(dir, label)?;
     // None when the clock reads a time before 1970 or after 9999.
     let stamp = crate::runner::rfc3339_micros(now);
-    let version = match shape.timestamps {
-        true => stamp
+    let clock = || {
+        stamp
             .as_deref()
             .ok_or_else(|| {
                 "the system clock reads a time before 1970 or after 9999, so there is no \
                  timestamp to number the migration with; set the clock, and run `new` again"
                     .to_owned()
-            })?
-            .get(..19)
-            .unwrap_or_default()
-            .chars()
-            .filter(char::is_ascii_digit)
-            .collect::<String>()
-            .parse::<u64>()
-            .unwrap_or(0)
-            .max(shape.newest + 1),
+            })
+            .map(|stamp| {
+                let digits: String = stamp
+                    .get(..19)
+                    .unwrap_or_default()
+                    .chars()
+                    .filter(char::is_ascii_digit)
+                    .collect();
+                digits.parse::<u64>().unwrap_or(0)
+            })
+    };
+    if shape.layout == Layout::Diesel {
+        let version = (clock()? * 10_000).max(shape.newest + 1);
+        return diesel_migration(dir, label, name, version);
+    }
+    let version = match shape.timestamps {
+        true => clock()?.max(shape.newest + 1),
         false => shape.newest + 1,
     };
     if name::significant_digits(version) > shape.width {
@@ -110,9 +119,62 @@ pub fn next_migration(
     Ok(files)
 }
 
+/// A migration directory in diesel_cli 2.3's form, `YYYY-MM-DD-HHMMSS-NNNN_<name>`, with
+/// `up.sql` and `down.sql`. Its name follows this crate's rule, lowercase snake_case, though
+/// the folder accepts diesel's older names with dashes.
+fn diesel_migration(
+    dir: &Path,
+    label: &str,
+    name: &str,
+    version: u64,
+) -> Result<Vec<NewFile>, String> {
+    let digits = format!("{version:018}");
+    let written = format!(
+        "{}-{}-{}-{}-{}",
+        &digits[..4],
+        &digits[4..6],
+        &digits[6..8],
+        &digits[8..14],
+        &digits[14..]
+    );
+    let entry = format!("{written}_{name}");
+    if let Some(fault) = name::name_fault(name) {
+        let suggestion = name::suggest_name(name).unwrap_or_else(|| "<name>".to_owned());
+        return Err(format!(
+            "invalid migration name `{}/{entry}`: {fault}; run `new {suggestion}`",
+            label.trim_end_matches('/'),
+        ));
+    }
+    let file = |relative: String, text: String| NewFile {
+        path: dir.join(&relative),
+        shown: format!("{}/{relative}", label.trim_end_matches('/')),
+        text,
+    };
+    let files = vec![
+        file(
+            format!("{entry}/up.sql"),
+            format!(
+                "-- {written} {name}: say what this migration does and why.\n\
+                 -- Written by `migrate new`. A migration with only comments does not compile:\n\
+                 -- write its SQL below.\n"
+            ),
+        ),
+        file(
+            format!("{entry}/down.sql"),
+            format!(
+                "-- Reverts {written} {name}: write the SQL that undoes up.sql. Left with no SQL,\n\
+                 -- the migration is irreversible.\n"
+            ),
+        ),
+    ];
+    Ok(files)
+}
+
 fn shape(dir: &Path, label: &str) -> Result<Shape, String> {
-    match read_folder(dir, label) {
-        Ok(migrations) => {
+    match folder::read(dir, label) {
+        Ok(folder) => {
+            let layout = folder.layout;
+            let migrations = folder.migrations;
             let newest = migrations
                 .last()
                 .expect("a folder read without problems has migrations");
@@ -128,6 +190,7 @@ fn shape(dir: &Path, label: &str) -> Result<Shape, String> {
                 newest: newest.version(),
                 kind,
                 timestamps,
+                layout,
             })
         }
         Err(problems) => match problems.iter().as_slice() {
@@ -136,6 +199,7 @@ fn shape(dir: &Path, label: &str) -> Result<Shape, String> {
                 newest: 0,
                 kind: Kind::File,
                 timestamps: false,
+                layout: Layout::Numbered,
             }),
             _ => Err(format!("`{label}` has problems to fix first:\n{problems}")),
         },
@@ -186,6 +250,36 @@ mod tests {
         let now = humantime::parse_rfc3339("2026-11-22T01:02:03Z").unwrap();
         let files = next_migration(dir.path(), "migrations", "add_codec", now).unwrap();
         assert_eq!(names(&files, dir.path()), ["20261122010203_add_codec.sql"]);
+    }
+
+    #[test]
+    fn diesel_folders_get_diesel_clis_form() {
+        let dir = folder(&[
+            ("2017-08-31-230457_invitations/up.sql", "SELECT 1;"),
+            ("20140925132250_dumped/up.sql", "SELECT 1;"),
+        ]);
+        let now = humantime::parse_rfc3339("2026-11-22T01:02:03Z").unwrap();
+        let files = next_migration(dir.path(), "migrations", "add_codec", now).unwrap();
+        assert_eq!(
+            names(&files, dir.path()),
+            [
+                "2026-11-22-010203-0000_add_codec/up.sql",
+                "2026-11-22-010203-0000_add_codec/down.sql"
+            ]
+        );
+        // A clock behind the newest migration still gives a later version.
+        let past = humantime::parse_rfc3339("2001-01-01T00:00:00Z").unwrap();
+        let files = next_migration(dir.path(), "migrations", "more", past).unwrap();
+        assert_eq!(
+            names(&files, dir.path())[0],
+            "2017-08-31-230457-0001_more/up.sql"
+        );
+        let error = next_migration(dir.path(), "migrations", "add-codec", now).unwrap_err();
+        assert_eq!(
+            error,
+            "invalid migration name `migrations/2026-11-22-010203-0000_add-codec`: `-` is not \
+             allowed in a name (use a-z, 0-9 and `_`); run `new add_codec`"
+        );
     }
 
     #[test]
