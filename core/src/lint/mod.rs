@@ -14,6 +14,8 @@ pub(crate) mod control;
 mod parse;
 #[cfg(feature = "sql")]
 mod rules;
+#[cfg(feature = "sql")]
+mod undo;
 
 use std::fmt;
 
@@ -201,7 +203,7 @@ fn lint_migration(migration: &Migration, scope: Scope, report: &mut LintReport) 
     if scope == Scope::Errors {
         return;
     }
-    let up_down = rules::down_does_not_undo(migration);
+    let up_down = undo::down_does_not_undo(migration);
     report.findings.extend(up_down.into_iter().filter(|f| {
         let down = migration.down().default_script();
         !down.is_some_and(|script| f.allowed_in(script))

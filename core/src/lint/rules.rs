@@ -9,9 +9,9 @@ use sqlparser::ast::{
 
 use super::catalog::*;
 use super::control::transaction_control;
-use super::parse::{self, Parsed, Statement};
+use super::parse::{Parsed, Statement};
 use super::{Context, Finding, Rule};
-use crate::model::{Backend, Migration};
+use crate::model::Backend;
 use crate::sql_text;
 
 /// Whether an error rule could fire on `sql`: each needs one of these words among a
@@ -63,7 +63,7 @@ fn starts_a_statement_with_a_backslash(sql: &str) -> bool {
 }
 
 /// A table name as compared: lowercase, without quotes.
-fn key(name: &ObjectName) -> String {
+pub(super) fn key(name: &ObjectName) -> String {
     name.to_string().replace(['"', '`'], "").to_lowercase()
 }
 
@@ -342,97 +342,4 @@ fn adds_not_null_without_default(column: &ColumnDef) -> bool {
             )
         })
         && !serial
-}
-
-/// Objects the default `up.sql` of a directory migration creates and its `down.sql` leaves.
-pub fn down_does_not_undo(migration: &Migration) -> Vec<Finding> {
-    let (Some(up), Some(down)) = (
-        migration.up().default_script(),
-        migration.down().default_script(),
-    ) else {
-        return Vec::new();
-    };
-    let backends = Backend::ALL;
-    let up_statements = parse::statements(up, &backends);
-    let down_statements = parse::statements(down, &backends);
-    let mut dropped_tables = HashSet::new();
-    let mut dropped = HashSet::new();
-    for statement in &down_statements {
-        match &statement.parsed {
-            Parsed::Statement(Ast::Drop {
-                object_type: ObjectType::Table,
-                names,
-                ..
-            }) => dropped_tables.extend(names.iter().map(key)),
-            Parsed::Statement(Ast::Drop {
-                object_type: ObjectType::Index,
-                names,
-                ..
-            }) => dropped.extend(names.iter().map(key)),
-            Parsed::Statement(Ast::AlterTable(AlterTable {
-                name, operations, ..
-            })) => {
-                for operation in operations {
-                    if let AlterTableOperation::DropColumn { column_names, .. } = operation {
-                        dropped.extend(
-                            column_names
-                                .iter()
-                                .map(|c| format!("{}.{}", key(name), c.value.to_lowercase())),
-                        );
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut findings = Vec::new();
-    for statement in &up_statements {
-        let mut left = |what: String| {
-            findings.push(Finding {
-                rule: DOWN_DOES_NOT_UNDO,
-                file: up.path().to_owned(),
-                line: statement.line,
-                what,
-            });
-        };
-        match &statement.parsed {
-            Parsed::Statement(Ast::CreateTable(CreateTable { name, .. }))
-                if !dropped_tables.contains(&key(name)) =>
-            {
-                left(format!(
-                    "table `{name}` created here is not dropped by `{}`",
-                    down.path()
-                ));
-            }
-            Parsed::Statement(Ast::CreateIndex(CreateIndex {
-                name: Some(name),
-                table_name,
-                ..
-            })) if !dropped.contains(&key(name)) && !dropped_tables.contains(&key(table_name)) => {
-                left(format!(
-                    "index `{name}` created here is not dropped by `{}`",
-                    down.path()
-                ));
-            }
-            Parsed::Statement(Ast::AlterTable(AlterTable {
-                name, operations, ..
-            })) if !dropped_tables.contains(&key(name)) => {
-                for operation in operations {
-                    if let AlterTableOperation::AddColumn { column_def, .. } = operation {
-                        let column =
-                            format!("{}.{}", key(name), column_def.name.value.to_lowercase());
-                        if !dropped.contains(&column) {
-                            left(format!(
-                                "column `{}` added here is not dropped by `{}`",
-                                column_def.name,
-                                down.path()
-                            ));
-                        }
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-    findings
 }

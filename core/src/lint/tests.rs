@@ -392,6 +392,77 @@ fn down_that_leaves_what_up_created() {
     assert_eq!(rules(&undone), Vec::<&str>::new());
 }
 
+/// `down-does-not-undo` findings of one migration directory `001_x` with these scripts.
+fn undo_findings(up: &str, down: &str) -> Vec<String> {
+    let report = report(&[("001_x/up.sql", up), ("001_x/down.sql", down)]);
+    report
+        .findings
+        .into_iter()
+        .filter(|f| f.rule.name == "down-does-not-undo")
+        .map(|f| f.what)
+        .collect()
+}
+
+#[test]
+fn down_does_not_undo_knows_the_ways_real_downs_undo() {
+    // DROP INDEX CONCURRENTLY, which the parser may not read.
+    assert_eq!(
+        undo_findings(
+            "CREATE INDEX CONCURRENTLY streams_codec ON streams (codec);",
+            "DROP INDEX CONCURRENTLY IF EXISTS streams_codec;"
+        ),
+        Vec::<String>::new()
+    );
+    // A materialized view takes its indexes with it.
+    assert_eq!(
+        undo_findings(
+            "CREATE MATERIALIZED VIEW totals AS SELECT 1 AS n;\n\
+             CREATE UNIQUE INDEX totals_n ON totals (n);",
+            "DROP MATERIALIZED VIEW totals;"
+        ),
+        Vec::<String>::new()
+    );
+    // A schema dropped with CASCADE takes everything in it.
+    assert_eq!(
+        undo_findings(
+            "CREATE SCHEMA audit;\nCREATE TABLE audit.events (id INTEGER);\n\
+             CREATE INDEX events_id ON audit.events (id);",
+            "DROP SCHEMA audit CASCADE;"
+        ),
+        Vec::<String>::new()
+    );
+    // A table built under a new name and renamed into place is dropped by its final name.
+    assert_eq!(
+        undo_findings(
+            "CREATE TABLE users_new (id INTEGER);\nALTER TABLE users_new RENAME TO users;",
+            "DROP TABLE users;"
+        ),
+        Vec::<String>::new()
+    );
+    // A down that renames a table and drops it under the new name undoes it too.
+    assert_eq!(
+        undo_findings(
+            "CREATE TABLE users (id INTEGER);",
+            "ALTER TABLE users RENAME TO users_old;\nDROP TABLE users_old;"
+        ),
+        Vec::<String>::new()
+    );
+    // A temporary table, or one up.sql drops itself, is not left behind.
+    assert_eq!(
+        undo_findings(
+            "CREATE TEMPORARY TABLE scratch (id INTEGER);\n\
+             CREATE TABLE staging (id INTEGER);\nDROP TABLE staging;",
+            "SELECT 1;"
+        ),
+        Vec::<String>::new()
+    );
+    // What is really left behind is still found.
+    assert_eq!(
+        undo_findings("CREATE TABLE kept (id INTEGER);", "DROP TABLE other;"),
+        ["table `kept` created here is not dropped by `migrations/001_x/down.sql`"]
+    );
+}
+
 #[test]
 fn non_idempotent_ddl_where_mysql_runs_it() {
     assert_eq!(
