@@ -105,3 +105,21 @@ fn forgetting_the_backend_feature_is_an_error_that_names_it() {
     }
     assert!(!stderr.contains("E0599"), "{stderr}");
 }
+
+#[cfg(feature = "postgres")]
+#[test]
+fn a_postgres_only_app_gets_no_mysql_advice() {
+    // `CREATE TABLE` without `IF NOT EXISTS` is advice for MySQL, which cannot roll DDL back;
+    // an app built for PostgreSQL only builds with `lint = strict`.
+    let scratch = Scratch::new(
+        "postgres_only_lints",
+        "waterline = { path = {runtime}, features = [\"postgres\"] }",
+    );
+    scratch.write(
+        "src/main.rs",
+        "static MIGRATIONS: waterline::Migrations = waterline::embed_migrations!(\"migrations\", lint = strict);\n\
+         fn main() { println!(\"{}\", MIGRATIONS.len()); }\n",
+    );
+    scratch.write("migrations/001_create_t.sql", "CREATE TABLE t (id INTEGER);\n");
+    scratch.build();
+}

@@ -7,7 +7,7 @@ use proc_macro2::{Span, TokenStream};
 use quote::{format_ident, quote};
 use syn::parse::{Parse, ParseStream};
 use syn::LitStr;
-use waterline_core::{Direction, Directives, Migration, Problem, Script};
+use waterline_core::{Backend, Direction, Directives, Migration, Problem, Script};
 
 /// The default folder, relative to `CARGO_MANIFEST_DIR`.
 const DEFAULT_FOLDER: &str = "migrations";
@@ -73,16 +73,18 @@ pub fn expand(input: Input) -> syn::Result<TokenStream> {
         Ok(read) => (read.migrations, read.notices),
         Err(problems) => return Ok(compile_errors(problems, span)),
     };
-    let failing: Vec<String> = waterline_core::lint::failing(&migrations, input.strict)
-        .into_iter()
-        .map(|finding| Problem::Lint { finding }.to_string())
-        .chain(
-            notices
-                .iter()
-                .filter(|_| input.strict)
-                .map(|notice| format!("{} [strict]", notice.message)),
-        )
-        .collect();
+    let backends = compiled_backends();
+    let failing: Vec<String> =
+        waterline_core::lint::failing_for(&migrations, input.strict, &backends)
+            .into_iter()
+            .map(|finding| Problem::Lint { finding }.to_string())
+            .chain(
+                notices
+                    .iter()
+                    .filter(|_| input.strict)
+                    .map(|notice| format!("{} [strict]", notice.message)),
+            )
+            .collect();
     if !failing.is_empty() {
         return Ok(compile_errors(failing, span));
     }
@@ -114,6 +116,24 @@ pub fn expand(input: Input) -> syn::Result<TokenStream> {
             &[#(#notices),*],
         )
     }})
+}
+
+/// The backends the app compiles waterline with (its features, forwarded to this crate), or
+/// every backend when none is known.
+fn compiled_backends() -> Vec<Backend> {
+    let compiled: Vec<Backend> = [
+        (cfg!(feature = "postgres"), Backend::Postgres),
+        (cfg!(feature = "mysql"), Backend::Mysql),
+        (cfg!(feature = "sqlite"), Backend::Sqlite),
+    ]
+    .into_iter()
+    .filter_map(|(on, backend)| on.then_some(backend))
+    .collect();
+    if compiled.is_empty() {
+        Backend::ALL.to_vec()
+    } else {
+        compiled
+    }
 }
 
 /// The crate's directory; `CARGO_MANIFEST_DIR_OVERRIDE` first, so that trybuild's ui tests,

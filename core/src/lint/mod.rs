@@ -147,12 +147,20 @@ impl LintReport {
     }
 }
 
-/// Lints every script of every migration.
+/// Lints every script of every migration, for every backend.
 #[cfg(feature = "sql")]
 pub fn lint(migrations: &[Migration]) -> LintReport {
+    lint_for(migrations, &Backend::ALL)
+}
+
+/// Lints every script of every migration for the backends an app runs them on: a
+/// PostgreSQL-only app gets no MySQL advice about a shared `up.sql`, and a variant such as
+/// `up.mysql.sql` is not checked at all.
+#[cfg(feature = "sql")]
+pub fn lint_for(migrations: &[Migration], backends: &[Backend]) -> LintReport {
     let mut report = LintReport::default();
     for migration in migrations {
-        lint_migration(migration, Scope::Every, &mut report);
+        lint_migration(migration, Scope::Every, backends, &mut report);
     }
     report
 }
@@ -162,10 +170,16 @@ pub fn lint(migrations: &[Migration]) -> LintReport {
 /// words they look for (most scripts) is not parsed at all.
 #[cfg(feature = "sql")]
 pub fn failing(migrations: &[Migration], strict: bool) -> Vec<Finding> {
+    failing_for(migrations, strict, &Backend::ALL)
+}
+
+/// [`failing`] for the `backends` an app runs the migrations on, as [`lint_for`].
+#[cfg(feature = "sql")]
+pub fn failing_for(migrations: &[Migration], strict: bool, backends: &[Backend]) -> Vec<Finding> {
     let mut report = LintReport::default();
     let scope = if strict { Scope::Every } else { Scope::Errors };
     for migration in migrations {
-        lint_migration(migration, scope, &mut report);
+        lint_migration(migration, scope, backends, &mut report);
     }
     report.failing(strict).cloned().collect()
 }
@@ -179,9 +193,14 @@ enum Scope {
 }
 
 #[cfg(feature = "sql")]
-fn lint_migration(migration: &Migration, scope: Scope, report: &mut LintReport) {
+fn lint_migration(
+    migration: &Migration,
+    scope: Scope,
+    running: &[Backend],
+    report: &mut LintReport,
+) {
     for (down, direction) in [(false, migration.up()), (true, migration.down())] {
-        for (script, backends) in scripts_by_backends(direction) {
+        for (script, backends) in scripts_by_backends(direction, running) {
             if scope == Scope::Errors && !rules::may_break(script.sql()) {
                 continue;
             }
@@ -210,19 +229,23 @@ fn lint_migration(migration: &Migration, scope: Scope, report: &mut LintReport) 
     }));
 }
 
-/// Each script of a direction with the backends that run it.
+/// Each script of a direction with the backends among `running` that run it.
 #[cfg(feature = "sql")]
-fn scripts_by_backends(direction: &crate::model::Direction) -> Vec<(&Script, Vec<Backend>)> {
+fn scripts_by_backends<'d>(
+    direction: &'d crate::model::Direction,
+    running: &[Backend],
+) -> Vec<(&'d Script, Vec<Backend>)> {
     let mut scripts: Vec<(&Script, Vec<Backend>)> = direction
         .variants()
         .iter()
+        .filter(|v| running.contains(&v.backend()))
         .map(|v| (v.script(), vec![v.backend()]))
         .collect();
     if let Some(default) = direction.default_script() {
         let covered: Vec<Backend> = direction.variants().iter().map(|v| v.backend()).collect();
         let rest: Vec<Backend> = Backend::ALL
             .into_iter()
-            .filter(|b| !covered.contains(b))
+            .filter(|b| !covered.contains(b) && running.contains(b))
             .collect();
         if !rest.is_empty() {
             scripts.push((default, rest));

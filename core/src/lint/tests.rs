@@ -464,6 +464,38 @@ fn down_does_not_undo_knows_the_ways_real_downs_undo() {
 }
 
 #[test]
+fn an_app_gets_the_advice_of_the_backends_it_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::write(dir.path().join("001_x.sql"), "CREATE TABLE t (id INTEGER);").unwrap();
+    fs::create_dir(dir.path().join("002_y")).unwrap();
+    fs::write(dir.path().join("002_y/up.sql"), "SELECT 1;").unwrap();
+    fs::write(
+        dir.path().join("002_y/up.postgres.sql"),
+        "CREATE INDEX CONCURRENTLY i ON t (id);",
+    )
+    .unwrap();
+    let migrations = read_folder(dir.path(), "migrations").unwrap();
+    let names = |report: LintReport| -> Vec<&'static str> {
+        report.findings.iter().map(|f| f.rule.name).collect()
+    };
+    // Every backend: MySQL's advice on the shared file, PostgreSQL's error on its variant.
+    assert_eq!(
+        names(lint(&migrations)),
+        ["non-idempotent-ddl", "needs-no-transaction"]
+    );
+    use crate::Backend::{Mysql, Postgres, Sqlite};
+    assert_eq!(
+        names(super::lint_for(&migrations, &[Postgres])),
+        ["needs-no-transaction"]
+    );
+    assert_eq!(
+        names(super::lint_for(&migrations, &[Mysql, Sqlite])),
+        ["non-idempotent-ddl"]
+    );
+    assert!(super::failing_for(&migrations, false, &[Sqlite]).is_empty());
+}
+
+#[test]
 fn non_idempotent_ddl_where_mysql_runs_it() {
     assert_eq!(
         rules(&[("001_x.sql", "CREATE TABLE t (id INTEGER);")]),

@@ -121,9 +121,11 @@ impl Undone {
                     for operation in operations {
                         match operation {
                             AlterTableOperation::DropColumn { column_names, .. } => {
-                                undone.columns.extend(column_names.iter().map(|c| {
-                                    format!("{table}.{}", c.value.to_lowercase())
-                                }));
+                                undone.columns.extend(
+                                    column_names
+                                        .iter()
+                                        .map(|c| format!("{table}.{}", c.value.to_lowercase())),
+                                );
                             }
                             AlterTableOperation::RenameTable { table_name } => {
                                 renamed_from.insert(new_name(table_name), table.clone());

@@ -561,7 +561,7 @@ fn lint(
         }
         None => migrations,
     };
-    let report = waterline_core::lint::lint(set.as_slice());
+    let report = waterline_core::lint::lint_for(set.as_slice(), &compiled_backends());
     let notices: Vec<&str> = set.notices().collect();
     for notice in &notices {
         output::advice(notice);
@@ -594,6 +594,25 @@ fn lint(
             EXIT_OK
         },
     )
+}
+
+/// The backends this binary is built with, which the lints check for: as `embed_migrations!`
+/// does, from the same features.
+fn compiled_backends() -> Vec<waterline_core::Backend> {
+    use waterline_core::Backend;
+    let compiled: Vec<Backend> = [
+        (cfg!(feature = "postgres"), Backend::Postgres),
+        (cfg!(feature = "mysql"), Backend::Mysql),
+        (cfg!(feature = "sqlite"), Backend::Sqlite),
+    ]
+    .into_iter()
+    .filter_map(|(on, backend)| on.then_some(backend))
+    .collect();
+    if compiled.is_empty() {
+        Backend::ALL.to_vec()
+    } else {
+        compiled
+    }
 }
 
 /// `path` as reached from `here`: relative when it lies below, else as it is.
