@@ -120,6 +120,49 @@ fn a_postgres_only_app_gets_no_mysql_advice() {
         "static MIGRATIONS: waterline::Migrations = waterline::embed_migrations!(\"migrations\", lint = strict);\n\
          fn main() { println!(\"{}\", MIGRATIONS.len()); }\n",
     );
-    scratch.write("migrations/001_create_t.sql", "CREATE TABLE t (id INTEGER);\n");
+    scratch.write(
+        "migrations/001_create_t.sql",
+        "CREATE TABLE t (id INTEGER);\n",
+    );
     scratch.build();
+}
+
+#[cfg(feature = "postgres")]
+#[test]
+fn applied_history_is_accepted_as_it_is() {
+    // 001 was applied in production long ago with a lint error in it; editing it would
+    // change its checksum. `history` makes what the lints find up to it advice.
+    let scratch = Scratch::new(
+        "history_lints",
+        "waterline = { path = {runtime}, features = [\"postgres\"] }",
+    );
+    let main = |args: &str| {
+        format!(
+            "static MIGRATIONS: waterline::Migrations = waterline::embed_migrations!(\"migrations\"{args});\n\
+             fn main() {{ println!(\"{{:?}}\", MIGRATIONS.history_until()); }}\n"
+        )
+    };
+    scratch.write(
+        "migrations/001_index_users.sql",
+        "CREATE TABLE users (id INTEGER);\nCREATE INDEX CONCURRENTLY users_id ON users (id);\n",
+    );
+    scratch.write(
+        "migrations/002_more.sql",
+        "CREATE TABLE more (id INTEGER);\n",
+    );
+    scratch.write("src/main.rs", &main(""));
+    let stderr = String::from_utf8(scratch.try_build().stderr).unwrap();
+    assert!(stderr.contains("[needs-no-transaction]"), "{stderr}");
+
+    scratch.write("src/main.rs", &main(", history = \"001\""));
+    scratch.build();
+    let output = scratch.run(&[]);
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "Some(1)\n");
+
+    scratch.write("src/main.rs", &main(", history = \"009\""));
+    let stderr = String::from_utf8(scratch.try_build().stderr).unwrap();
+    assert!(
+        stderr.contains("`history = \"009\"` names no migration of `migrations`; write the version of the newest migration already applied in production, as in its name"),
+        "{stderr}"
+    );
 }

@@ -39,7 +39,7 @@ impl Workload {
 
     /// A fresh set over the embedded data: what a process starts with.
     pub fn waterline(&self) -> waterline::Migrations {
-        waterline::Migrations::from_static(self.waterline, "migrations", None, &[])
+        waterline::Migrations::from_static(self.waterline, "migrations", None, &[], None)
     }
 
     /// All the SQL in one text, for the floors.

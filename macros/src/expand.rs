@@ -12,14 +12,17 @@ use waterline_core::{Backend, Direction, Directives, Migration, Problem, Script}
 /// The default folder, relative to `CARGO_MANIFEST_DIR`.
 const DEFAULT_FOLDER: &str = "migrations";
 
-/// The macro's arguments: the folder's path, then `lint = strict`, both optional.
+/// The macro's arguments: the folder's path, then `lint = strict` and `history = "<version>"`,
+/// each optional, the settings in any order.
 pub struct Input {
     path: Option<LitStr>,
     strict: bool,
+    history: Option<LitStr>,
 }
 
 const USAGE: &str =
-    "expected the folder's path and `lint = strict`, as in `embed_migrations!(\"migrations\", lint = strict)`";
+    "expected the folder's path, `lint = strict` and `history = \"<version>\"`, as in \
+     `embed_migrations!(\"migrations\", lint = strict)`";
 
 impl Parse for Input {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
@@ -28,37 +31,49 @@ impl Parse for Input {
         } else {
             None
         };
-        if path.is_some() && !input.is_empty() {
-            input.parse::<syn::Token![,]>()?;
-        }
-        let strict = match input.is_empty() {
-            true => false,
-            false => parse_lint(input)?,
+        let mut parsed = Input {
+            path,
+            strict: false,
+            history: None,
         };
-        if !input.is_empty() {
-            return Err(input.error(USAGE));
+        let mut first = parsed.path.is_none();
+        while !input.is_empty() {
+            if !first {
+                input.parse::<syn::Token![,]>()?;
+            }
+            first = false;
+            parsed.setting(input)?;
         }
-        Ok(Input { path, strict })
+        Ok(parsed)
     }
 }
 
-/// `lint = strict` (advice fails the build too) or `lint = errors` (the default).
-fn parse_lint(input: ParseStream<'_>) -> syn::Result<bool> {
-    let key: syn::Ident = input
-        .parse()
-        .map_err(|e| syn::Error::new(e.span(), USAGE))?;
-    if key != "lint" {
-        return Err(syn::Error::new(key.span(), USAGE));
-    }
-    input.parse::<syn::Token![=]>()?;
-    let level: syn::Ident = input.parse()?;
-    match level.to_string().as_str() {
-        "strict" => Ok(true),
-        "errors" => Ok(false),
-        _ => Err(syn::Error::new(
-            level.span(),
-            "expected `lint = strict` or `lint = errors`",
-        )),
+impl Input {
+    /// One `key = value`: `lint = strict | errors` (advice fails the build too, or only
+    /// errors, the default) or `history = "<version>"` (migrations up to it are history).
+    fn setting(&mut self, input: ParseStream<'_>) -> syn::Result<()> {
+        let key: syn::Ident = input
+            .parse()
+            .map_err(|e| syn::Error::new(e.span(), USAGE))?;
+        input.parse::<syn::Token![=]>()?;
+        match key.to_string().as_str() {
+            "lint" => {
+                let level: syn::Ident = input.parse()?;
+                self.strict = match level.to_string().as_str() {
+                    "strict" => true,
+                    "errors" => false,
+                    _ => {
+                        return Err(syn::Error::new(
+                            level.span(),
+                            "expected `lint = strict` or `lint = errors`",
+                        ))
+                    }
+                };
+            }
+            "history" => self.history = Some(input.parse()?),
+            _ => return Err(syn::Error::new(key.span(), USAGE)),
+        }
+        Ok(())
     }
 }
 
@@ -73,22 +88,45 @@ pub fn expand(input: Input) -> syn::Result<TokenStream> {
         Ok(read) => (read.migrations, read.notices),
         Err(problems) => return Ok(compile_errors(problems, span)),
     };
+    let history_until = match &input.history {
+        None => None,
+        Some(lit) => match waterline_core::model::find_version(&migrations, &lit.value()) {
+            Some(migration) => Some(migration.version()),
+            None => {
+                let message = format!(
+                    "`history = \"{}\"` names no migration of `{label}`; write the version of the \
+                     newest migration already applied in production, as in its name",
+                    lit.value()
+                );
+                return Err(syn::Error::new(lit.span(), message));
+            }
+        },
+    };
+    // Migrations up to `history` are applied history: editing one would change its checksum,
+    // so what the lints find in them is advice, shown by `migrate lint`.
+    let linted = match history_until {
+        Some(until) => &migrations[migrations.partition_point(|m| m.version() <= until)..],
+        None => &migrations[..],
+    };
     let backends = compiled_backends();
-    let failing: Vec<String> =
-        waterline_core::lint::failing_for(&migrations, input.strict, &backends)
-            .into_iter()
-            .map(|finding| Problem::Lint { finding }.to_string())
-            .chain(
-                notices
-                    .iter()
-                    .filter(|_| input.strict)
-                    .map(|notice| format!("{} [strict]", notice.message)),
-            )
-            .collect();
+    let failing: Vec<String> = waterline_core::lint::failing_for(linted, input.strict, &backends)
+        .into_iter()
+        .map(|finding| Problem::Lint { finding }.to_string())
+        .chain(
+            notices
+                .iter()
+                .filter(|_| input.strict)
+                .map(|notice| format!("{} [strict]", notice.message)),
+        )
+        .collect();
     if !failing.is_empty() {
         return Ok(compile_errors(failing, span));
     }
     let notices: Vec<&str> = notices.iter().map(|n| n.message.as_str()).collect();
+    let history = match history_until {
+        Some(version) => quote!(::core::option::Option::Some(#version)),
+        None => quote!(::core::option::Option::None),
+    };
     let mut emitter = Emitter {
         manifest_dir: &manifest_dir,
         items: Vec::new(),
@@ -114,6 +152,7 @@ pub fn expand(input: Input) -> syn::Result<TokenStream> {
             #label,
             if cfg!(debug_assertions) { ::core::option::Option::Some(#source) } else { ::core::option::Option::None },
             &[#(#notices),*],
+            #history,
         )
     }})
 }

@@ -24,6 +24,8 @@ pub struct Migrations {
     static_notices: &'static [&'static str],
     /// The folder's notices, for a set read at run time.
     read_notices: Vec<String>,
+    /// The newest migration of applied history (`embed_migrations!(..., history = "...")`).
+    history_until: Option<u64>,
 }
 
 impl Migrations {
@@ -34,6 +36,7 @@ impl Migrations {
         folder: &'static str,
         source_dir: Option<&'static str>,
         notices: &'static [&'static str],
+        history_until: Option<u64>,
     ) -> Migrations {
         Migrations {
             embedded,
@@ -42,6 +45,7 @@ impl Migrations {
             source_dir,
             static_notices: notices,
             read_notices: Vec::new(),
+            history_until,
         }
     }
 
@@ -64,7 +68,14 @@ impl Migrations {
             source_dir: None,
             static_notices: &[],
             read_notices: folder.notices.into_iter().map(|n| n.message).collect(),
+            history_until: None,
         })
+    }
+
+    /// The newest migration of the applied history given to the macro with
+    /// `history = "<version>"`: lint errors in it and in older migrations are advice.
+    pub fn history_until(&self) -> Option<u64> {
+        self.history_until
     }
 
     /// What the folder's reading noted without refusing it, such as files that are not
@@ -204,7 +215,7 @@ mod tests {
 
     #[test]
     fn up_checksums_come_from_the_compact_data_without_building_the_set() {
-        let set = Migrations::from_static(&EMBEDDED, "migrations", None, &[]);
+        let set = Migrations::from_static(&EMBEDDED, "migrations", None, &[], None);
         let compact: Vec<_> = set.up_checksums(Backend::Postgres).collect();
         assert!(set.migrations.get().is_none(), "nothing was built");
         let expected = [

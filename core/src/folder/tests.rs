@@ -598,6 +598,19 @@ mod diesel_layout {
     }
 
     #[test]
+    fn a_version_is_found_as_written_as_recorded_or_as_a_number() {
+        let dir = folder(FIXTURE);
+        let migrations = read(dir.path(), "migrations").unwrap().migrations;
+        let find = |text| crate::model::find_version(&migrations, text).map(|m| m.name());
+        assert_eq!(find("2017-06-05-191432"), Some("create_users"));
+        assert_eq!(find("20170605191432"), Some("create_users"));
+        assert_eq!(find("201706051914320000"), Some("create_users"));
+        assert_eq!(find("2025-11-19-091444-0000"), Some("add_x"));
+        assert_eq!(find("0"), Some("diesel_initial_setup"));
+        assert_eq!(find("2017-06-05-191433"), None);
+    }
+
+    #[test]
     fn a_bad_metadata_key_is_an_error() {
         let problem = message(&[
             ("2017-08-31-230457_a/up.sql", SQL),

@@ -38,6 +38,7 @@
 mod advice;
 mod commands;
 mod database;
+mod lint;
 mod new;
 mod output;
 mod version;
@@ -412,7 +413,7 @@ impl MigrateCommand {
                 strict,
                 unchecked,
                 dir,
-            } => return lint(migrations, *strict, *unchecked, dir.as_deref()),
+            } => return lint::lint(migrations, *strict, *unchecked, dir.as_deref()),
             _ => {}
         }
         // DATABASE_URL from a `.env` file (in this folder or one above), when neither the
@@ -543,76 +544,6 @@ fn completions(shell: clap_complete::Shell) -> Result<u8, Failure> {
     let mut command = MigrateCommand::augment_args(Command::new(name.clone()));
     clap_complete::generate(shell, &mut command, name, &mut std::io::stdout());
     Ok(EXIT_OK)
-}
-
-fn lint(
-    migrations: &Migrations,
-    strict: bool,
-    unchecked: bool,
-    dir: Option<&std::path::Path>,
-) -> Result<u8, Failure> {
-    let read;
-    let set = match dir {
-        Some(dir) => {
-            let label = dir.display().to_string();
-            read = Migrations::from_folder(dir, &label)
-                .map_err(|problems| Failure::usage(problems.to_string()))?;
-            &read
-        }
-        None => migrations,
-    };
-    let report = waterline_core::lint::lint_for(set.as_slice(), &compiled_backends());
-    let notices: Vec<&str> = set.notices().collect();
-    for notice in &notices {
-        output::advice(notice);
-    }
-    for finding in &report.findings {
-        match finding.rule.severity {
-            waterline_core::lint::Severity::Error => output::error(&finding.to_string()),
-            waterline_core::lint::Severity::Advice => output::advice(&finding.to_string()),
-        }
-    }
-    if unchecked {
-        for statement in &report.unchecked {
-            output::out(&format!(
-                "not checked: `{}` line {}: {}",
-                statement.file, statement.line, statement.reason
-            ));
-        }
-    }
-    let count = report.findings.len() + notices.len();
-    let noun = if count == 1 { "finding" } else { "findings" };
-    output::out(&format!(
-        "{} migrations checked: {count} {noun}, {} statements the parser could not read",
-        set.len(),
-        report.unchecked.len()
-    ));
-    Ok(
-        if report.failing(strict).next().is_some() || (strict && !notices.is_empty()) {
-            EXIT_NOT_UP_TO_DATE
-        } else {
-            EXIT_OK
-        },
-    )
-}
-
-/// The backends this binary is built with, which the lints check for: as `embed_migrations!`
-/// does, from the same features.
-fn compiled_backends() -> Vec<waterline_core::Backend> {
-    use waterline_core::Backend;
-    let compiled: Vec<Backend> = [
-        (cfg!(feature = "postgres"), Backend::Postgres),
-        (cfg!(feature = "mysql"), Backend::Mysql),
-        (cfg!(feature = "sqlite"), Backend::Sqlite),
-    ]
-    .into_iter()
-    .filter_map(|(on, backend)| on.then_some(backend))
-    .collect();
-    if compiled.is_empty() {
-        Backend::ALL.to_vec()
-    } else {
-        compiled
-    }
 }
 
 /// `path` as reached from `here`: relative when it lies below, else as it is.

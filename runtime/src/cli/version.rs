@@ -32,21 +32,13 @@ impl VersionArg {
     /// as it is, for the runner to refuse with the embedded range.
     pub fn resolve(&self, migrations: &Migrations) -> u64 {
         let text = self.0.as_str();
-        let number = text.parse::<u64>().ok();
-        if let Some(number) = number.filter(|n| migrations.get(*n).is_some()) {
-            return number;
+        if let Some(migration) = waterline_core::model::find_version(migrations.as_slice(), text) {
+            return migration.version();
         }
-        let recorded = waterline_core::diesel::recorded_version(text);
-        let named = migrations.iter().find(|m| {
-            m.version_text() == text
-                || waterline_core::diesel::recorded_version(m.version_text()) == recorded
-        });
-        match (named, number) {
-            (Some(migration), _) => migration.version(),
-            (None, Some(number)) => number,
-            // Digits and dashes that name nothing: the number of their digits, refused by the
-            // runner as a version that is not embedded.
-            (None, None) => recorded.parse().unwrap_or(u64::MAX),
-        }
+        // Digits and dashes that name nothing: their number, refused by the runner as a
+        // version that is not embedded, with the embedded range.
+        waterline_core::diesel::recorded_version(text)
+            .parse()
+            .unwrap_or(u64::MAX)
     }
 }
