@@ -212,6 +212,26 @@ on_every_backend! {
         let repaired = ok(&other.url, &["repair", "1"]);
         assert!(repaired.starts_with("accepted the new checksum of 001 `migrations/001_create_streamers` (0000"), "{repaired}");
         assert_eq!(streamvault(&other.url, &["verify"]).code, 0);
+
+        // Versions as written in names, zero padding and all, name the same migration.
+        assert_eq!(ok(&other.url, &["mark", "011", "unapplied"]), "recorded migration 11 as not applied; it is pending again\n");
+        let bad = streamvault(&other.url, &["mark", "v11", "applied"]);
+        assert_eq!(bad.code, 2, "{}", bad.stderr);
+        assert!(bad.stderr.contains("`v11` is not a version"), "{}", bad.stderr);
+
+        // diesel's table with a version this binary lacks: a refusal that names it and the fix.
+        let adopted = common::TestDb::<Conn>::new().unwrap();
+        let mut conn = adopted.connect();
+        conn.run("CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY NOT NULL, run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)");
+        conn.run("INSERT INTO __diesel_schema_migrations (version) VALUES ('001'), ('20240101000000')");
+        for args in [&["baseline", "--from-diesel"][..], &["up"][..]] {
+            let refused = streamvault(&adopted.url, args);
+            assert_eq!(refused.code, 1, "{args:?}");
+            assert!(refused.stderr.starts_with("error: `__diesel_schema_migrations` records a version this binary does not embed: 20240101000000; nothing was run or recorded"), "{}", refused.stderr);
+        }
+        assert!(!conn.table_exists("streamers"));
+        conn.run("DELETE FROM __diesel_schema_migrations WHERE version IN ('20240101000000')");
+        assert_eq!(ok(&adopted.url, &["baseline", "--from-diesel"]), "recorded 001 `migrations/001_create_streamers` as applied, without running it\nbaseline: 1 migrations recorded\n");
     }
 
     fn colour_only_on_request_and_never_with_no_color(db) {
@@ -345,6 +365,35 @@ fn lint_shows_advice_and_strict_fails_on_it() {
         )
         .code,
         0
+    );
+}
+
+#[test]
+fn lint_names_the_files_a_diesel_folder_does_not_run() {
+    let run = streamvault("unused.db", &["lint", "--dir", "tests/fixtures/diesel"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let advice: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("advice: "))
+        .collect();
+    assert!(
+        advice.contains(&"advice: `tests/fixtures/diesel/backfill_data.sql` is not a migration: in diesel's layout a migration is a directory, so this file is neither embedded nor run, as with diesel_migrations"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        advice.iter().any(|l| l.starts_with("advice: `tests/fixtures/diesel/2017-08-31-230457_tag_users/down.sql` has no SQL, so the migration is irreversible")),
+        "{}",
+        run.stdout
+    );
+    let strict = streamvault(
+        "unused.db",
+        &["lint", "--dir", "tests/fixtures/diesel", "--strict"],
+    );
+    assert_eq!(
+        strict.code, 3,
+        "notices fail a strict lint, as they fail `lint = strict`"
     );
 }
 

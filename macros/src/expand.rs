@@ -55,6 +55,9 @@ impl Input {
         let key: syn::Ident = input
             .parse()
             .map_err(|e| syn::Error::new(e.span(), USAGE))?;
+        if !input.peek(syn::Token![=]) {
+            return Err(syn::Error::new(key.span(), USAGE));
+        }
         input.parse::<syn::Token![=]>()?;
         match key.to_string().as_str() {
             "lint" => {

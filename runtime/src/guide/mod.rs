@@ -11,6 +11,8 @@
 //!   a misnamed and an edited one refused; and how to run the tests.
 //! - [`folder`]: the migrations folder: layout, naming rules (with a table of accepted and
 //!   rejected names), contents, what is ignored, how problems are reported, directives.
+//! - [`diesel`]: coming from diesel_migrations: the two-line change, diesel's layout, adopting
+//!   the database, keeping `__diesel_schema_migrations` in step, history the lints accept.
 //! - [`checksums`]: the checksum algorithm, its test vectors, and `.gitattributes`.
 //! - [`rebuilds`]: adding, editing and removing migrations; the `build.rs` line;
 //!   [`check_embed_is_current`](crate::Migrations::check_embed_is_current).
@@ -46,6 +48,9 @@ pub mod tour {}
 
 #[doc = include_str!("folder.md")]
 pub mod folder {}
+
+#[doc = include_str!("diesel.md")]
+pub mod diesel {}
 
 #[doc = include_str!("checksums.md")]
 pub mod checksums {}
