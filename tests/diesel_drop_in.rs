@@ -64,7 +64,6 @@ fn schema<C: TestConnection + Inspect>(conn: &mut C) -> Option<String> {
              FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' AND name {} ORDER BY d)",
             not_tracking("name")
         ),
-        _ => unreachable!("three backends"),
     };
     conn.text(&sql)
 }

@@ -380,6 +380,20 @@ impl fmt::Display for Migration {
     }
 }
 
+/// The migration of `migrations` that `text` names: its version as a number (`24`), or as
+/// written in its name (`024`, `2017-08-31-230457`), or as diesel_migrations records it
+/// (`20170831230457`, the digits without dashes).
+pub fn find_version<'m>(migrations: &'m [Migration], text: &str) -> Option<&'m Migration> {
+    let number = text.parse::<u64>().ok();
+    if let Some(found) = migrations.iter().find(|m| Some(m.version()) == number) {
+        return Some(found);
+    }
+    let recorded = crate::diesel::recorded_version(text);
+    migrations.iter().find(|m| {
+        m.version_text() == text || crate::diesel::recorded_version(m.version_text()) == recorded
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,18 +446,4 @@ mod tests {
         // Without the allow the lint refuses such a file, so it is not read.
         assert!(!script("BEGIN;\nCOMMIT;").ends_transactions());
     }
-}
-
-/// The migration of `migrations` that `text` names: its version as a number (`24`), or as
-/// written in its name (`024`, `2017-08-31-230457`), or as diesel_migrations records it
-/// (`20170831230457`, the digits without dashes).
-pub fn find_version<'m>(migrations: &'m [Migration], text: &str) -> Option<&'m Migration> {
-    let number = text.parse::<u64>().ok();
-    if let Some(found) = migrations.iter().find(|m| Some(m.version()) == number) {
-        return Some(found);
-    }
-    let recorded = crate::diesel::recorded_version(text);
-    migrations.iter().find(|m| {
-        m.version_text() == text || crate::diesel::recorded_version(m.version_text()) == recorded
-    })
 }

@@ -92,7 +92,7 @@ impl<'m> Runner<'m> {
         let dialect = ctx.dialect;
         for &migration in pending {
             guard.renew()?;
-            let replacing = row_status(&records, migration.version());
+            let replacing = row_status(records, migration.version());
             let ran = self.observed(migration, RunDirection::Up, || {
                 let ran = apply::apply(guard.driver(), ctx, migration, replacing);
                 let script = migration.up().for_backend(dialect.backend());
