@@ -545,9 +545,9 @@ mod revert_all {
             report
                 .migrations
                 .iter()
-                .map(|r| r.version)
+                .map(|r| r.version_text.as_str())
                 .collect::<Vec<_>>(),
-            [20240101000000, 0]
+            ["20240101000000", "00000000000000"]
         );
         assert!(!conn.table_exists("setup") && !conn.table_exists("ledger"));
         assert!(conn.rows("waterline_migrations").is_empty());
