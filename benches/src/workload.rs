@@ -96,7 +96,13 @@ fn waterline_set(size: usize) -> &'static [waterline::__private::EmbeddedMigrati
             let checksum = *waterline::Checksum::of(&sql).as_bytes();
             let path_len = path.len() as u32;
             let path_and_text = Box::leak(format!("{path}\n{sql}").into_boxed_str());
-            EmbeddedMigration::file(index as u64, path_and_text, path_len, checksum)
+            EmbeddedMigration::file(
+                index as u64,
+                path_and_text,
+                path_len,
+                checksum,
+                waterline_core::Class::Expand,
+            )
         })
         .collect();
     Box::leak(migrations.into_boxed_slice())

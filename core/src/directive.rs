@@ -1,14 +1,18 @@
 //! `-- waterline:` directives: SQL comments at the top of a script, before its first statement.
 //!
 //! - `-- waterline:no-transaction` runs the script outside a transaction;
-//! - `-- waterline:allow(<lint>, ...)` silences lints for the script.
+//! - `-- waterline:allow(<lint>, ...)` silences lints for the script;
+//! - `-- waterline:expand` or `-- waterline:contract` declares whether older binaries still
+//!   work after the migration, where the analysis cannot tell or is wrong.
 
-use crate::model::Directives;
+use crate::model::{Class, Directives};
 use crate::sql_text::{self, LineComment};
 
 const PREFIX: &str = "waterline:";
 const NO_TRANSACTION: &str = "no-transaction";
 const ALLOW: &str = "allow";
+const EXPAND: &str = "expand";
+const CONTRACT: &str = "contract";
 
 /// What is wrong with a directive, and on which line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -44,6 +48,7 @@ pub fn parse(sql: &str) -> Result<Directives, Vec<DirectiveError>> {
     let preamble = sql_text::preamble(sql);
     let mut no_transaction = false;
     let mut allowed = Vec::new();
+    let mut class = None;
     let mut errors = Vec::new();
     for comment in &preamble.line_comments {
         let Some(body) = directive_body(comment.text) else {
@@ -52,6 +57,7 @@ pub fn parse(sql: &str) -> Result<Directives, Vec<DirectiveError>> {
         match parse_body(body) {
             Ok(Parsed::NoTransaction) => no_transaction = true,
             Ok(Parsed::Allow(lints)) => allowed.extend(lints),
+            Ok(Parsed::Class(declared)) => class = Some(declared),
             Err(fault) => errors.push(error(comment, fault)),
         }
     }
@@ -60,7 +66,7 @@ pub fn parse(sql: &str) -> Result<Directives, Vec<DirectiveError>> {
     }
     if errors.is_empty() {
         allowed.dedup();
-        Ok(Directives::new(no_transaction, allowed))
+        Ok(Directives::new(no_transaction, allowed, class))
     } else {
         Err(errors)
     }
@@ -69,6 +75,7 @@ pub fn parse(sql: &str) -> Result<Directives, Vec<DirectiveError>> {
 enum Parsed {
     NoTransaction,
     Allow(Vec<String>),
+    Class(Class),
 }
 
 /// The text after `waterline:` when a comment is a directive.
@@ -79,6 +86,9 @@ fn directive_body(comment: &str) -> Option<&str> {
 fn parse_body(body: &str) -> Result<Parsed, DirectiveFault> {
     if body == NO_TRANSACTION {
         return Ok(Parsed::NoTransaction);
+    }
+    if let Some(class) = Class::parse(body).filter(|_| body == EXPAND || body == CONTRACT) {
+        return Ok(Parsed::Class(class));
     }
     if let Some(args) = body.strip_prefix(ALLOW).map(str::trim_start) {
         if let Some(list) = args
@@ -112,13 +122,15 @@ fn is_lint_name(name: &str) -> bool {
 }
 
 fn closest_directive(keyword: &str) -> Option<&'static str> {
-    [NO_TRANSACTION, ALLOW]
+    [NO_TRANSACTION, ALLOW, EXPAND, CONTRACT]
         .into_iter()
         .map(|known| (strsim::levenshtein(keyword, known), known))
         .filter(|(distance, _)| *distance <= 3)
         .min()
         .map(|(_, known)| match known {
             ALLOW => "-- waterline:allow(<lint>)",
+            EXPAND => "-- waterline:expand",
+            CONTRACT => "-- waterline:contract",
             _ => "-- waterline:no-transaction",
         })
 }

@@ -4,7 +4,7 @@
 //! quick at a thousand migrations. Every other migration is embedded in full.
 
 use crate::checksum::Checksum;
-use crate::model::{Backend, Direction, Migration, Script};
+use crate::model::{Backend, Class, Direction, Migration, Script};
 
 /// One migration as `embed_migrations!` emits it. Not public API.
 #[doc(hidden)]
@@ -21,6 +21,8 @@ pub enum EmbeddedMigration {
         path_len: u32,
         /// The checksum of the normalised text.
         checksum: [u8; 32],
+        /// Expand or contract, as the macro's analysis found.
+        class: Class,
     },
     /// Any other migration, in full.
     Full(&'static Migration),
@@ -34,12 +36,14 @@ impl EmbeddedMigration {
         path_and_text: &'static str,
         path_len: u32,
         checksum: [u8; 32],
+        class: Class,
     ) -> Self {
         EmbeddedMigration::File {
             version,
             path_and_text,
             path_len,
             checksum,
+            class,
         }
     }
 
@@ -75,6 +79,7 @@ impl EmbeddedMigration {
                 path_and_text,
                 path_len,
                 checksum,
+                class,
             } => {
                 let (path, text) = path_and_text.split_at(path_len as usize);
                 let text = &text[1..];
@@ -88,6 +93,7 @@ impl EmbeddedMigration {
                     name_start,
                     Direction::from_static(Some(script), &[]),
                     Direction::from_static(None, &[]),
+                    class,
                 )
             }
             EmbeddedMigration::Full(migration) => migration.clone(),
@@ -108,7 +114,13 @@ mod tests {
         let checksum = *Checksum::of(sql).as_bytes();
         let path = "db/migrations/024_add_codec.sql";
         let path_and_text: &'static str = Box::leak(format!("{path}\n{sql}").into_boxed_str());
-        let embedded = EmbeddedMigration::file(24, path_and_text, path.len() as u32, checksum);
+        let embedded = EmbeddedMigration::file(
+            24,
+            path_and_text,
+            path.len() as u32,
+            checksum,
+            Class::Expand,
+        );
         assert_eq!(embedded.version(), 24);
         assert_eq!(
             embedded.up_checksum(Backend::Mysql),
@@ -129,6 +141,7 @@ mod tests {
             4,
             Direction::from_static(None, &[]),
             Direction::from_static(None, &[]),
+            Class::Contract,
         );
         let embedded = EmbeddedMigration::full(&FULL);
         assert_eq!(embedded.version(), 7);

@@ -22,5 +22,5 @@ pub mod statements;
 pub use checksum::{Checksum, ALGORITHM};
 pub use embedded::EmbeddedMigration;
 pub use folder::read_folder;
-pub use model::{Backend, Direction, Directives, Migration, Script, Variant};
+pub use model::{Backend, Class, Direction, Directives, Migration, Script, Variant};
 pub use problem::{Problem, Problems};

@@ -43,11 +43,50 @@ impl fmt::Display for Backend {
     }
 }
 
+/// Whether the binaries built before a migration still work on the schema after it; see
+/// [`lint::classify`](crate::lint::classify).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Class {
+    /// It only adds: a new table, a nullable column or one with a default, an index, a
+    /// constraint added `NOT VALID`, rows. Older binaries keep working.
+    Expand,
+    /// It takes away or changes what older code may use: a drop, a rename, a type change,
+    /// `NOT NULL` on an existing column; or the analysis could not tell.
+    #[default]
+    Contract,
+}
+
+impl Class {
+    /// The class as the tracking table records it: `expand` or `contract`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Class::Expand => "expand",
+            Class::Contract => "contract",
+        }
+    }
+
+    /// The class `text` names, as [`as_str`](Self::as_str) writes it.
+    pub fn parse(text: &str) -> Option<Class> {
+        match text {
+            "expand" => Some(Class::Expand),
+            "contract" => Some(Class::Contract),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Class {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// The `-- waterline:` directives at the top of one script.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Directives {
     no_transaction: bool,
     allowed_lints: Cow<'static, [Cow<'static, str>]>,
+    class: Option<Class>,
 }
 
 impl Directives {
@@ -57,15 +96,24 @@ impl Directives {
         Directives {
             no_transaction,
             allowed_lints: Cow::Borrowed(allowed),
+            class: None,
         }
     }
 
-    pub(crate) fn new(no_transaction: bool, allowed: Vec<String>) -> Self {
+    pub(crate) fn new(no_transaction: bool, allowed: Vec<String>, class: Option<Class>) -> Self {
         let allowed: Vec<Cow<'static, str>> = allowed.into_iter().map(Cow::Owned).collect();
         Directives {
             no_transaction,
             allowed_lints: Cow::Owned(allowed),
+            class,
         }
+    }
+
+    /// The class the script declares with `-- waterline:expand` or `-- waterline:contract`.
+    /// Read when the folder is; not kept in embedded data, where the migration's
+    /// [`class`](Migration::class) is.
+    pub fn class(&self) -> Option<Class> {
+        self.class
     }
 
     /// These directives, outside a transaction too when `no_transaction` (diesel's
@@ -289,6 +337,7 @@ pub struct Migration {
     name_start: usize,
     up: Direction,
     down: Direction,
+    class: Class,
 }
 
 impl Migration {
@@ -301,6 +350,7 @@ impl Migration {
         name_start: usize,
         up: Direction,
         down: Direction,
+        class: Class,
     ) -> Self {
         Migration {
             version,
@@ -308,6 +358,7 @@ impl Migration {
             name_start,
             up,
             down,
+            class,
         }
     }
 
@@ -318,13 +369,36 @@ impl Migration {
         up: Direction,
         down: Direction,
     ) -> Self {
-        Migration {
+        let mut migration = Migration {
             version,
             id: Cow::Owned(id),
             name_start,
             up,
             down,
-        }
+            class: Class::Contract,
+        };
+        migration.class = Self::class_of(&migration);
+        migration
+    }
+
+    /// The class of a migration read from a folder: analysed with the `sql` feature; without
+    /// it, only what a directive declares, else a contract.
+    fn class_of(migration: &Migration) -> Class {
+        #[cfg(feature = "sql")]
+        return crate::lint::classify(migration);
+        #[cfg(not(feature = "sql"))]
+        return migration
+            .up
+            .default
+            .as_ref()
+            .and_then(|script| script.directives().class())
+            .unwrap_or(Class::Contract);
+    }
+
+    /// Whether the binaries built before this migration still work after it:
+    /// [`Class::Expand`], or [`Class::Contract`].
+    pub fn class(&self) -> Class {
+        self.class
     }
 
     /// The version, e.g. `24` for `024_add_codec.sql`.

@@ -480,7 +480,8 @@ fn describe_fault(fault: &NameFault) -> String {
 fn directive_fix(suggestion: &Option<&'static str>) -> String {
     match suggestion {
         Some(known) => format!("did you mean `{known}`?"),
-        None => "the directives are `-- waterline:no-transaction` and `-- waterline:allow(<lint>)`"
+        None => "the directives are `-- waterline:no-transaction`, `-- waterline:allow(<lint>)`, \
+                 `-- waterline:expand` and `-- waterline:contract`"
             .to_owned(),
     }
 }

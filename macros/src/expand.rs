@@ -219,12 +219,14 @@ impl Emitter<'_> {
             let path_len = u32::try_from(path.len()).expect("a path shorter than 4 GiB");
             let absolute = self.absolute(script);
             let checksum = proc_macro2::Literal::byte_string(script.checksum().as_bytes());
+            let class = class_tokens(migration.class());
             return quote! {
                 ::waterline::__private::EmbeddedMigration::file(
                     #version,
                     ::core::concat!(#path, "\n", ::core::include_str!(#absolute)),
                     #path_len,
                     *#checksum,
+                    #class,
                 )
             };
         }
@@ -233,9 +235,10 @@ impl Emitter<'_> {
         let up = self.direction(migration.up());
         let down = self.direction(migration.down());
         let name = format_ident!("MIGRATION_{}", self.items.len());
+        let class = class_tokens(migration.class());
         self.items.push(quote! {
             const #name: &::waterline::__private::Migration = &::waterline::__private::Migration::from_static(
-                #version, #id, #name_start, #up, #down,
+                #version, #id, #name_start, #up, #down, #class,
             );
         });
         quote!(::waterline::__private::EmbeddedMigration::full(#name))
@@ -306,6 +309,14 @@ impl Emitter<'_> {
                 &[#(#statements),*],
             )
         }
+    }
+}
+
+/// `class` as an expression.
+fn class_tokens(class: waterline_core::Class) -> TokenStream {
+    match class {
+        waterline_core::Class::Expand => quote!(::waterline::__private::Class::Expand),
+        waterline_core::Class::Contract => quote!(::waterline::__private::Class::Contract),
     }
 }
 

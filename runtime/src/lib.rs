@@ -145,6 +145,7 @@ pub mod __private {
     pub use crate::Migrations;
     pub use std::borrow::Cow;
     pub use waterline_core::{
-        Backend, Checksum, Direction, Directives, EmbeddedMigration, Migration, Script, Variant,
+        Backend, Checksum, Class, Direction, Directives, EmbeddedMigration, Migration, Script,
+        Variant,
     };
 }

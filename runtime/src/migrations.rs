@@ -206,10 +206,17 @@ mod tests {
             &[],
         ),
         Direction::from_static(None, &[]),
+        waterline_core::Class::Contract,
     );
 
     static EMBEDDED: [EmbeddedMigration; 2] = [
-        EmbeddedMigration::file(1, "migrations/001_a.sql\nSELECT 1;", 20, [1; 32]),
+        EmbeddedMigration::file(
+            1,
+            "migrations/001_a.sql\nSELECT 1;",
+            20,
+            [1; 32],
+            waterline_core::Class::Expand,
+        ),
         EmbeddedMigration::full(&FULL),
     ];
 

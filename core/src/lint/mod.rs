@@ -9,6 +9,8 @@
 //! Checking needs the `sql` feature (sqlparser); the rule catalogue does not.
 
 mod catalog;
+#[cfg(feature = "sql")]
+mod class;
 pub(crate) mod control;
 #[cfg(feature = "sql")]
 mod parse;
@@ -24,6 +26,8 @@ use crate::model::Migration;
 use crate::model::{Backend, Script};
 
 pub use catalog::RULES;
+#[cfg(feature = "sql")]
+pub use class::classify;
 #[cfg(feature = "sql")]
 pub use parse::Statement;
 
