@@ -82,7 +82,7 @@ on_every_backend! {
             assert!(row.execution_ms.is_some_and(|ms| ms >= 0));
             assert_eq!(row.error, None);
         }
-        let layouts = "SELECT COUNT(*) AS n FROM waterline_migrations_layout WHERE layout = 1";
+        let layouts = "SELECT COUNT(*) AS n FROM waterline_migrations_layout WHERE layout = 2";
         assert_eq!(conn.count(layouts), 1);
 
         let again = migrations.run_pending(&mut conn).unwrap();
@@ -357,13 +357,27 @@ on_every_backend! {
         let mut conn = db.connect();
         let migrations = fixture("runtime/basic");
         migrations.runner().target(1).run_pending(&mut conn).unwrap();
-        conn.run("UPDATE waterline_migrations_layout SET layout = 2");
+        conn.run("UPDATE waterline_migrations_layout SET layout = 3");
         let error = migrations.run_pending(&mut conn).unwrap_err();
         assert_eq!(
             error.to_string(),
-            "tracking table `waterline_migrations` has layout 2, newer than the 1 this release of waterline knows; upgrade waterline"
+            "tracking table `waterline_migrations` has layout 3, newer than the 2 this release of waterline knows; upgrade waterline"
         );
         assert!(!conn.table_exists("streams"));
+    }
+
+    fn a_layout_1_table_is_upgraded_in_place(db) {
+        // Layout 1 had no `class`: its rows read as contracts after the upgrade.
+        let mut conn = db.connect();
+        let migrations = fixture("runtime/basic");
+        migrations.runner().target(1).run_pending(&mut conn).unwrap();
+        conn.run("ALTER TABLE waterline_migrations DROP COLUMN class");
+        conn.run("UPDATE waterline_migrations_layout SET layout = 1");
+        migrations.run_pending(&mut conn).unwrap();
+        assert_eq!(conn.count("SELECT MAX(layout) AS n FROM waterline_migrations_layout"), 2);
+        let classes = conn.count(&format!("SELECT CAST(COUNT(class) AS {}) AS n FROM waterline_migrations", common::int64::<Conn>()));
+        assert_eq!(classes, 2, "the rows written after the upgrade have a class, the old one none");
+        assert_eq!(conn.rows("waterline_migrations").len(), 3);
     }
 
     fn single_transaction_mode_applies_all_or_none(db) {

@@ -60,6 +60,7 @@ impl Context<'_> {
             error: None,
             applied_by: "",
             transactional: false,
+            class: migration.class(),
         }
     }
 }

@@ -9,7 +9,10 @@ use super::write::{Column, RowSql};
 
 /// The layout of the tracking table this release writes. A later release that changes the
 /// table upgrades it in place, from the number stored in `<table>_layout`.
-pub const LAYOUT: i64 = 1;
+///
+/// 1: the first. 2: adds `class` (`expand` or `contract`), so that an older binary can tell
+/// whether the migrations it lacks leave it working.
+pub const LAYOUT: i64 = 2;
 
 /// The SQL for one backend and one tracking table.
 #[derive(Clone, Debug)]
@@ -115,11 +118,23 @@ impl Dialect {
              \x20   execution_ms BIGINT NULL,\n\
              \x20   error {text} NULL,\n\
              \x20   applied_by VARCHAR(255) NOT NULL,\n\
-             \x20   transactional SMALLINT NOT NULL\n\
+             \x20   transactional SMALLINT NOT NULL,\n\
+             \x20   class VARCHAR(16) NULL\n\
              );\n\
              CREATE TABLE IF NOT EXISTS {layout} (layout BIGINT NOT NULL);\n\
              INSERT INTO {layout} (layout) SELECT {LAYOUT}{no_table} \
              WHERE NOT EXISTS (SELECT 1 FROM {layout});",
+            table = self.quoted,
+            layout = self.layout_table,
+        )
+    }
+
+    /// Upgrades a layout-1 table to layout 2: the `class` column, `NULL` in existing rows
+    /// (read as a contract: what an older binary cannot vouch for).
+    pub fn upgrade_to_layout_2(&self) -> String {
+        format!(
+            "ALTER TABLE {table} ADD COLUMN class VARCHAR(16) NULL;\n\
+             UPDATE {layout} SET layout = 2 WHERE layout = 1",
             table = self.quoted,
             layout = self.layout_table,
         )

@@ -34,7 +34,7 @@ pub fn apply_in_one_message(
     let replacing = replacing.map(|sql| format!("{sql};\n")).unwrap_or_default();
     format!(
         "{replacing}INSERT INTO {table} ({names}) VALUES ({version}, {name}, {checksum}, {algorithm}, \
-         'running', statement_timestamp(), NULL, NULL, NULL, {applied_by}, 1);\n\
+         'running', statement_timestamp(), NULL, NULL, NULL, {applied_by}, 1, '{class}');\n\
          {script}\n;\n\
          UPDATE {table} SET status = 'applied', finished_at = clock_timestamp(), \
          execution_ms = CAST(1000 * EXTRACT(EPOCH FROM clock_timestamp() - statement_timestamp()) AS BIGINT) \
@@ -45,6 +45,7 @@ pub fn apply_in_one_message(
         checksum = dollar_quoted(&record.checksum),
         algorithm = dollar_quoted(waterline_core::ALGORITHM),
         applied_by = dollar_quoted(record.applied_by),
+        class = record.class.as_str(),
     )
 }
 
@@ -108,6 +109,7 @@ mod tests {
             error: None,
             applied_by: "web-1 (pid 7)",
             transactional: true,
+            class: waterline_core::Class::Expand,
         };
         let message = apply_in_one_message("\"t\"", "CREATE TABLE codecs (id INT);", &record, None);
         let (row, rest) = message.split_once(";\n").unwrap();

@@ -663,6 +663,7 @@ fn manual_record<'m>(ctx: &Context<'_>, migration: &'m Migration) -> NewRecord<'
         error: None,
         applied_by: "",
         transactional: true,
+        class: migration.class(),
     }
 }
 
@@ -686,6 +687,7 @@ fn kept_record<'m>(
         error: record.error.clone(),
         applied_by: &record.applied_by,
         transactional: record.transactional != 0,
+        class: migration.class(),
     }
 }
 

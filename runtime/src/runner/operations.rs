@@ -202,6 +202,7 @@ impl<'m> Runner<'m> {
                 error: None,
                 applied_by: "diesel_migrations".to_owned(),
                 transactional: 1,
+                class: Some(m.class().as_str().to_owned()),
             })
             .collect())
     }

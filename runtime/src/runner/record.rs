@@ -62,6 +62,9 @@ pub struct Record {
     pub applied_by: String,
     #[diesel(sql_type = SmallInt)]
     pub transactional: i16,
+    /// `expand` or `contract`; `NULL` in rows written before the column existed.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub class: Option<String>,
 }
 
 impl Record {
@@ -99,6 +102,7 @@ pub struct NewRecord<'a> {
     pub error: Option<String>,
     pub applied_by: &'a str,
     pub transactional: bool,
+    pub class: waterline_core::Class,
 }
 
 /// A one-column result, for lock calls and the layout number.

@@ -17,7 +17,7 @@ pub fn ensure(driver: &mut dyn Driver, dialect: &Dialect) -> Result<(), Error> {
     // waits for the metadata lock of every transaction applying a migration, and can be picked
     // as a deadlock victim by them round after round.
     if let Some(found) = existing_layout(driver, dialect) {
-        return check_layout(dialect, found);
+        return upgrade(driver, dialect, found);
     }
     let create = dialect.create_tables();
     // Processes creating the table at once, with locking off, can meet each other: PostgreSQL's
@@ -29,7 +29,7 @@ pub fn ensure(driver: &mut dyn Driver, dialect: &Dialect) -> Result<(), Error> {
         match &created {
             Err(cause) if lost_a_creation_race(cause) => {
                 if let Some(found) = existing_layout(driver, dialect) {
-                    return check_layout(dialect, found);
+                    return upgrade(driver, dialect, found);
                 }
                 created = create_once(driver, dialect, &create);
             }
@@ -50,7 +50,26 @@ pub fn ensure(driver: &mut dyn Driver, dialect: &Dialect) -> Result<(), Error> {
     let layout = driver
         .scalar(&dialect.select_layout())
         .map_err(|cause| database("read the tracking table's layout", dialect, cause))?;
-    check_layout(dialect, layout.unwrap_or(LAYOUT))
+    upgrade(driver, dialect, layout.unwrap_or(LAYOUT))
+}
+
+/// Brings a table of layout `found` to [`LAYOUT`], or refuses one written by a newer release.
+fn upgrade(driver: &mut dyn Driver, dialect: &Dialect, found: i64) -> Result<(), Error> {
+    check_layout(dialect, found)?;
+    if found == 1 {
+        let upgrade = dialect.upgrade_to_layout_2();
+        let upgraded = match dialect.backend() {
+            Backend::Sqlite | Backend::Postgres => driver.transaction(&mut |tx| tx.batch(&upgrade)),
+            Backend::Mysql => driver.batch(&upgrade),
+        };
+        // With locking off another process may have upgraded it first.
+        if let Err(cause) = upgraded {
+            if existing_layout(driver, dialect) != Some(LAYOUT) {
+                return Err(database("upgrade the tracking table", dialect, cause));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// One try at creating both tables and recording the layout.

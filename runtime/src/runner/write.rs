@@ -25,11 +25,12 @@ pub enum Column {
     Error,
     AppliedBy,
     Transactional,
+    Class,
 }
 
 impl Column {
     /// Every column, in table order.
-    pub const ALL: [Column; 11] = [
+    pub const ALL: [Column; 12] = [
         Column::Version,
         Column::Name,
         Column::Checksum,
@@ -41,6 +42,7 @@ impl Column {
         Column::Error,
         Column::AppliedBy,
         Column::Transactional,
+        Column::Class,
     ];
 
     /// The column's name.
@@ -57,6 +59,7 @@ impl Column {
             Column::Error => "error",
             Column::AppliedBy => "applied_by",
             Column::Transactional => "transactional",
+            Column::Class => "class",
         }
     }
 
@@ -213,6 +216,7 @@ macro_rules! write_row_for {
                         Column::Transactional => {
                             out.push_bind_param::<SmallInt, _>(&self.transactional)?
                         }
+                        Column::Class => out.push_bind_param::<Text, _>(record.class.as_str())?,
                     }
                     out.push_sql(piece);
                 }
@@ -236,8 +240,8 @@ mod tests {
         assert_eq!(
             sql,
             "INSERT INTO \"t\" (version, name, checksum, checksum_algorithm, status, started_at, \
-             finished_at, execution_ms, error, applied_by, transactional) VALUES ($1, $2, $3, $4, \
-             $5, CAST($6 AS TIMESTAMPTZ), CAST($7 AS TIMESTAMPTZ), $8, $9, $10, $11)"
+             finished_at, execution_ms, error, applied_by, transactional, class) VALUES ($1, $2, $3, \
+             $4, $5, CAST($6 AS TIMESTAMPTZ), CAST($7 AS TIMESTAMPTZ), $8, $9, $10, $11, $12)"
         );
         let plain = RowSql::insert("`t`", None).render(|_| "?".to_owned());
         assert_eq!(plain.matches('?').count(), Column::ALL.len());
@@ -251,7 +255,8 @@ mod tests {
             sql.render(|n| format!("${n}")),
             "UPDATE \"t\" SET name = $1, checksum = $2, checksum_algorithm = $3, status = $4, \
              started_at = CAST($5 AS TIMESTAMPTZ), finished_at = CAST($6 AS TIMESTAMPTZ), \
-             execution_ms = $7, error = $8, applied_by = $9, transactional = $10 WHERE version = $11"
+             execution_ms = $7, error = $8, applied_by = $9, transactional = $10, class = $11 \
+             WHERE version = $12"
         );
         assert_eq!(sql.columns.last(), Some(&Column::Version));
     }
