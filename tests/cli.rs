@@ -309,6 +309,49 @@ fn new_writes_the_next_migration_and_refuses_bad_names() {
     );
 }
 
+#[cfg(feature = "sqlite")]
+#[test]
+fn an_old_replica_boots_past_expand_migrations_and_refuses_a_contract() {
+    use diesel::Connection;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("app.db");
+    let url = db.to_str().unwrap();
+    ok(url, &["up"]);
+    // A newer build applied 012, which this one does not embed.
+    let mut conn = diesel::SqliteConnection::establish(url).unwrap();
+    conn.run(
+        "INSERT INTO waterline_migrations (version, name, checksum, checksum_algorithm, status, \
+         started_at, applied_by, transactional, class) SELECT 12, 'add_codec', checksum, \
+         checksum_algorithm, 'applied', started_at, 'newer', 1, 'expand' FROM waterline_migrations \
+         WHERE version = 11",
+    );
+    let up = streamvault(url, &["up"]);
+    assert_eq!(up.code, 0, "{}", up.stderr);
+    assert!(
+        up.stderr.starts_with("warning: the database is ahead of this binary: it records 12 `add_codec` as applied, which this binary does not embed; going on, as each only adds to the schema (expand)"),
+        "{}",
+        up.stderr
+    );
+    assert_eq!(streamvault(url, &["verify"]).code, 0, "verify agrees");
+    assert_eq!(streamvault(url, &["--ahead", "refuse", "verify"]).code, 3);
+    conn.run("UPDATE waterline_migrations SET class = 'contract' WHERE version = 12");
+    let refused = streamvault(url, &["up"]);
+    assert_eq!(refused.code, 1);
+    assert!(
+        refused.stderr.contains("it is a contract migration"),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        refused
+            .stderr
+            .ends_with("or run with `--ignore-missing` to go on\n"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(streamvault(url, &["verify"]).code, 3, "verify agrees");
+}
+
 #[test]
 fn the_default_database_is_the_sqlite_file() {
     let dir = tempfile::tempdir().unwrap();

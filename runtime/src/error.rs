@@ -258,15 +258,21 @@ pub enum Error {
         table: String,
     },
 
-    /// The database records migrations this binary does not embed.
+    /// The database records migrations this binary does not embed, and the runner's
+    /// [`ahead`](crate::Runner::ahead) setting does not go on past them.
     #[error(
         "the database is ahead of this binary: `{table}` records {} as applied, which this binary \
-         does not embed; deploy a binary that has them, or set `ignore_missing(true)` to go on",
-        list(missing)
+         does not embed{}; deploy a binary that has them, or set `ignore_missing(true)` to go on",
+        list(missing),
+        contract_clause(missing, contract)
     )]
     MissingFromBinary {
         /// The recorded migrations the binary does not embed (name and version only).
         missing: Vec<MigrationRef>,
+        /// Those of them that keep this binary from going on by default: contract migrations
+        /// (they drop, rename or change what it may use), or rows recorded without a class.
+        /// Empty when the runner refuses any migration it lacks.
+        contract: Vec<MigrationRef>,
         /// The tracking table.
         table: String,
     },
@@ -558,6 +564,30 @@ fn drift_message(drifted: &[Drift], table: &str) -> String {
          `{table}`; restore the original files, {fix}",
         each.join(", ")
     )
+}
+
+/// The part of [`Error::MissingFromBinary`]'s message that names its contract migrations.
+fn contract_clause(missing: &[MigrationRef], contract: &[MigrationRef]) -> String {
+    let why = "drops, renames or changes what this binary may use, or was recorded without a class";
+    match contract.len() {
+        0 => String::new(),
+        1 if missing.len() == 1 => format!(
+            ", and it is a contract migration (it {why}), so this binary may not work on the schema"
+        ),
+        _ if missing.len() == contract.len() => format!(
+            ", and each is a contract migration (it {why}), so this binary may not work on the schema"
+        ),
+        1 => format!(
+            ", and {} is a contract migration (it drops, renames or changes what this binary may \
+             use, or was recorded without a class), so this binary may not work on the schema",
+            list(contract)
+        ),
+        _ => format!(
+            ", and {} are contract migrations (they drop, rename or change what this binary may \
+             use, or were recorded without a class), so this binary may not work on the schema",
+            list(contract)
+        ),
+    }
 }
 
 fn list(migrations: &[MigrationRef]) -> String {

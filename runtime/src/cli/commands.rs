@@ -50,6 +50,14 @@ pub fn up(
     let report = up_to(runner, to)
         .single_transaction(single_transaction)
         .run_pending(conn)?;
+    if !report.ahead.is_empty() {
+        let ahead: Vec<String> = report.ahead.iter().map(ToString::to_string).collect();
+        output::warning(&format!(
+            "the database is ahead of this binary: it records {} as applied, which this binary \
+             does not embed; going on, as each only adds to the schema (expand)",
+            ahead.join(", ")
+        ));
+    }
     output::out(&output::summary(
         &report,
         "applied",

@@ -156,9 +156,16 @@ pub struct MigrateCommand {
     pub allow_out_of_order: bool,
 
     /// Go on, and count as up to date, when the database records migrations this binary
-    /// does not embed (the app's runner may say so already)
-    #[arg(long, global = true)]
+    /// does not embed, whatever they are: the same as `--ahead allow` (the app's runner may
+    /// say so already)
+    #[arg(long, global = true, conflicts_with = "ahead")]
     pub ignore_missing: bool,
+
+    /// When the database records migrations this binary does not embed: go on if each only
+    /// adds to the schema (expand-only), refuse, or go on whatever they are (allow)
+    /// [default: the app's, else expand-only]
+    #[arg(long, global = true, value_enum)]
+    pub ahead: Option<AheadMode>,
 
     /// Keep diesel_migrations' `__diesel_schema_migrations` in step with the tracking table,
     /// for teams that still run diesel_cli or may go back (the app's runner may say so
@@ -188,6 +195,7 @@ impl std::fmt::Debug for MigrateCommand {
             .field("no_lock", &self.no_lock)
             .field("allow_out_of_order", &self.allow_out_of_order)
             .field("ignore_missing", &self.ignore_missing)
+            .field("ahead", &self.ahead)
             .field("keep_diesel_table", &self.keep_diesel_table)
             .finish()
     }
@@ -319,6 +327,17 @@ pub enum LockMode {
     Lease,
     /// No lock
     Off,
+}
+
+/// `--ahead`: what a run does past migrations the binary does not embed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AheadMode {
+    /// Go on when each of them only adds to the schema (the default)
+    ExpandOnly,
+    /// Refuse, whatever they are
+    Refuse,
+    /// Go on, whatever they are
+    Allow,
 }
 
 /// What `mark` records.
@@ -487,6 +506,13 @@ impl MigrateCommand {
         }
         if self.ignore_missing {
             runner = runner.ignore_missing(true);
+        }
+        if let Some(ahead) = self.ahead {
+            runner = runner.ahead(match ahead {
+                AheadMode::ExpandOnly => crate::Ahead::ExpandOnly,
+                AheadMode::Refuse => crate::Ahead::Refuse,
+                AheadMode::Allow => crate::Ahead::Allow,
+            });
         }
         if self.keep_diesel_table {
             runner = runner.keep_diesel_table(true);

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use waterline_core::{Backend, Checksum, Migration, ALGORITHM};
 
 use super::record::{Record, RecordStatus, State};
+use super::Ahead;
 use crate::error::{Drift, Error, MigrationRef};
 
 /// The error text of the `running` row of a migration being reverted.
@@ -18,7 +19,7 @@ pub const REVERT_FAILED: &str = "revert failed: ";
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Rules {
     pub allow_out_of_order: bool,
-    pub ignore_missing: bool,
+    pub ahead: Ahead,
     pub target: Option<u64>,
     /// The run holds no migration lock: a `running` row may be another process at work.
     pub unlocked: bool,
@@ -107,7 +108,8 @@ pub fn nothing_to_do(
         }
         let unchanged = match embedded.next_if(|(v, _)| *v == version) {
             Some((_, checksum)) => checksum.is_some_and(|checksum| state.checksum.is(checksum)),
-            None => rules.ignore_missing,
+            // An expand-only gap needs the classes: the run under the lock looks at them.
+            None => rules.ahead == Ahead::Allow,
         };
         if !(unchanged && state.current) {
             return false;
@@ -247,18 +249,57 @@ fn refuse_missing(
     rules: Rules,
     table: &str,
 ) -> Result<(), Error> {
-    let missing: Vec<MigrationRef> = records
+    let missing: Vec<&Record> = records
         .iter()
         .filter(|record| record.status() == RecordStatus::Applied && find(record).is_none())
+        .collect();
+    let contract: Vec<MigrationRef> = missing
+        .iter()
+        .filter(|record| !record.is_expand())
         .map(|record| record_ref(record, None))
         .collect();
-    match missing.is_empty() || rules.ignore_missing {
+    let go_on = match rules.ahead {
+        Ahead::Allow => true,
+        Ahead::ExpandOnly => contract.is_empty(),
+        Ahead::Refuse => missing.is_empty(),
+    };
+    match go_on {
         true => Ok(()),
         false => Err(Error::MissingFromBinary {
-            missing,
+            missing: missing
+                .iter()
+                .map(|record| record_ref(record, None))
+                .collect(),
+            contract: match rules.ahead {
+                Ahead::ExpandOnly => contract,
+                Ahead::Refuse | Ahead::Allow => Vec::new(),
+            },
             table: table.to_owned(),
         }),
     }
+}
+
+/// The applied migrations this binary does not embed, which a newer binary applied: the run
+/// goes on past them only as [`Rules::ahead`] allows.
+pub fn ahead_of_binary(records: &[Record], migrations: &[Migration]) -> Vec<MigrationRef> {
+    records
+        .iter()
+        .filter(|record| record.status() == RecordStatus::Applied)
+        .filter(|record| {
+            migrations
+                .binary_search_by_key(&record.version(), Migration::version)
+                .is_err()
+        })
+        .map(|record| record_ref(record, None))
+        .collect()
+}
+
+/// Whether a run with `rules` goes on past the migrations `records` has that this binary
+/// lacks: what `status` and `verify` say, as `run_pending` does.
+pub fn ahead_is_tolerated(records: &[Record], migrations: &[Migration], rules: Rules) -> bool {
+    let embedded: HashMap<u64, &Migration> = migrations.iter().map(|m| (m.version(), m)).collect();
+    let find = |record: &Record| embedded.get(&record.version()).copied();
+    refuse_missing(records, &find, rules, "").is_ok()
 }
 
 fn refuse_out_of_order(
@@ -402,7 +443,7 @@ mod tests {
                 &old,
                 &rows,
                 Rules {
-                    ignore_missing: true,
+                    ahead: Ahead::Allow,
                     ..Rules::default()
                 }
             )
@@ -573,7 +614,7 @@ mod tests {
         assert!(nothing_to_do(up(&migrations[..2]), &two, Rules::default()));
         assert!(!nothing_to_do(up(&migrations[..2]), &all, Rules::default()));
         let ignore = Rules {
-            ignore_missing: true,
+            ahead: Ahead::Allow,
             ..Rules::default()
         };
         assert!(nothing_to_do(up(&migrations[..2]), &all, ignore));

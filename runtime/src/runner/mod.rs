@@ -105,6 +105,22 @@ impl fmt::Debug for Runner<'_> {
     }
 }
 
+/// What a run does when the database records migrations this binary does not embed; see
+/// [`Runner::ahead`].
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Ahead {
+    /// Refuse, whatever they are.
+    Refuse,
+    /// Go on when every one of them is recorded as an expand migration (it only adds, so this
+    /// binary keeps working); refuse, naming the others, when any is a contract or was
+    /// recorded without a class.
+    #[default]
+    ExpandOnly,
+    /// Go on, whatever they are.
+    Allow,
+}
+
 /// How a run keeps other processes from migrating the same database at the same time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -299,9 +315,25 @@ impl<'m> Runner<'m> {
         self
     }
 
-    /// Go on when the database records migrations this binary does not embed (default false).
+    /// What a run does when the database records migrations this binary does not embed: a
+    /// newer binary applied them, and this one is an old replica restarting during a rolling
+    /// deploy, or a rollback. By default ([`Ahead::ExpandOnly`]) it goes on, applying
+    /// nothing of theirs, when each of them only adds (an *expand* migration), and refuses,
+    /// naming them, when one is a *contract*. `status` and `verify` agree.
+    pub fn ahead(mut self, ahead: Ahead) -> Self {
+        self.rules.ahead = ahead;
+        self
+    }
+
+    /// Go on whatever the migrations this binary does not embed are: the same as
+    /// [`ahead(Ahead::Allow)`](Self::ahead); `false` restores the default,
+    /// [`Ahead::ExpandOnly`].
     pub fn ignore_missing(mut self, ignore: bool) -> Self {
-        self.rules.ignore_missing = ignore;
+        self.rules.ahead = if ignore {
+            Ahead::Allow
+        } else {
+            Ahead::default()
+        };
         self
     }
 

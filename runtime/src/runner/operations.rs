@@ -46,7 +46,17 @@ impl<'m> Runner<'m> {
         let mut report = Report {
             migrations: Vec::new(),
             lock_wait: Some(guard.waited()),
+            ahead: assess::ahead_of_binary(&records, self.migrations.as_slice()),
         };
+        if !report.ahead.is_empty() {
+            let ahead: Vec<String> = report.ahead.iter().map(ToString::to_string).collect();
+            tracing::warn!(
+                table = dialect.table(),
+                migrations = %ahead.join(", "),
+                "the database is ahead of this binary: a newer binary applied migrations this \
+                 one does not embed; going on, as the runner's `ahead` setting allows"
+            );
+        }
         let applied_by = self.who();
         let ctx = Context {
             dialect: &dialect,
@@ -162,7 +172,8 @@ impl<'m> Runner<'m> {
             &records,
             dialect.table(),
         );
-        status.missing_ok = self.rules.ignore_missing;
+        status.missing_ok =
+            assess::ahead_is_tolerated(&records, self.migrations.as_slice(), self.rules);
         Ok(status)
     }
 
@@ -444,6 +455,7 @@ impl<'m> Runner<'m> {
                     let missing = vec![record_ref(record, None)];
                     return Err(Error::MissingFromBinary {
                         missing,
+                        contract: Vec::new(),
                         table: ctx.dialect.table().to_owned(),
                     });
                 };

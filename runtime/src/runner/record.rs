@@ -68,6 +68,12 @@ pub struct Record {
 }
 
 impl Record {
+    /// Whether the row records an expand migration; rows written before layout 2 have no
+    /// class, and are not.
+    pub fn is_expand(&self) -> bool {
+        self.class.as_deref() == Some(waterline_core::Class::Expand.as_str())
+    }
+
     /// The row's status; an unknown text reads as `running`, the state that refuses to go on.
     pub fn status(&self) -> RecordStatus {
         RecordStatus::parse(&self.status).unwrap_or(RecordStatus::Running)

@@ -37,6 +37,9 @@ pub struct Report {
     pub migrations: Vec<Ran>,
     /// How long the run waited for the lock; `None` when it took none (nothing to do).
     pub lock_wait: Option<Duration>,
+    /// Applied migrations this binary does not embed, which it went on past (see
+    /// [`Runner::ahead`](crate::Runner::ahead)): a newer binary applied them.
+    pub ahead: Vec<crate::error::MigrationRef>,
 }
 
 impl Report {
