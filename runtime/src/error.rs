@@ -372,6 +372,31 @@ pub enum Error {
         table: String,
     },
 
+    /// A migration gave way to the sessions holding its table locks, try after try, until
+    /// [`Runner::lock_retry`](crate::Runner::lock_retry)'s budget was spent. Nothing of it
+    /// was applied or recorded: the next run tries again.
+    #[error(
+        "migration {migration} could not get its table locks: {tries} tries over {}, each \
+         waiting at most {} ms, gave way to {}; nothing of it was applied or recorded. End \
+         those sessions or wait for them, and run again; or allow longer with \
+         `lock_retry(timeout, budget)`",
+        humantime::format_duration(std::time::Duration::from_secs(waited.as_secs())),
+        timeout.as_millis(),
+        if blockers.is_empty() { "sessions the database does not name".to_owned() } else { blockers.join("; ") }
+    )]
+    LockRetriesExhausted {
+        /// The migration.
+        migration: Box<MigrationRef>,
+        /// How many tries it made.
+        tries: u32,
+        /// How long since its first try.
+        waited: std::time::Duration,
+        /// The lock timeout of each try.
+        timeout: std::time::Duration,
+        /// The sessions that held table locks in an open transaction, a line each.
+        blockers: Vec<String>,
+    },
+
     /// `baseline_from_diesel` on a database without diesel's table.
     #[error(
         "`__diesel_schema_migrations` does not exist, so there is nothing to adopt; use \
@@ -419,6 +444,7 @@ impl Error {
             | Error::Unfinished { migration, .. }
             | Error::Claimed { migration, .. }
             | Error::Irreversible { migration }
+            | Error::LockRetriesExhausted { migration, .. }
             | Error::NotRecorded { migration, .. }
             | Error::AlreadyApplied { migration, .. } => Some(migration.version),
             Error::UnknownVersion { version, .. } => Some(*version),

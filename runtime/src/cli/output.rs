@@ -121,6 +121,28 @@ pub fn progress(event: Progress<'_>) {
                 elapsed.as_secs()
             );
         }
+        Progress::GaveWay {
+            migration,
+            tries,
+            waited,
+            timeout,
+            blockers,
+        } => {
+            if terminal {
+                let _ = writeln!(stdout);
+            }
+            let by = match blockers.is_empty() {
+                true => String::new(),
+                false => format!("; held by {}", blockers.join("; ")),
+            };
+            eprintln!(
+                "{} {} gave way after waiting {} ms for a table lock (try {tries}, {} s so far){by}",
+                migration.version_text(),
+                migration.name(),
+                timeout.as_millis(),
+                waited.as_secs()
+            );
+        }
         _ => {}
     }
 }

@@ -21,16 +21,21 @@ use super::dialect::Dialect;
 use super::driver::Driver;
 use super::fault::{pause, Point};
 use super::lock::database;
+use super::lock_wait::{self, LockRetry, Tries};
 use super::message;
 use super::record::{NewRecord, Record, RecordStatus};
 use super::report::Ran;
 use super::tables;
+use super::Progress;
 use crate::error::Error;
 
-/// What every write needs: the SQL dialect and who is migrating.
+/// What every write needs: the SQL dialect and who is migrating; and how long a migration
+/// waits for its table locks, with whom to tell of each wait.
 pub struct Context<'a> {
     pub dialect: &'a Dialect,
     pub applied_by: &'a str,
+    pub retry: LockRetry,
+    pub observer: Option<&'a (dyn Fn(Progress<'_>) + Send + Sync + 'a)>,
 }
 
 impl Context<'_> {
@@ -262,7 +267,29 @@ fn apply_in_transaction(
     attempt: &Attempt<'_>,
 ) -> Result<Ran, Error> {
     let version = attempt.migration.version();
-    let result = match ctx.backend() {
+    let mut tries = Tries::new(ctx.retry);
+    loop {
+        let result = try_in_transaction(driver, ctx, attempt);
+        match result {
+            // Rolled back, row and all: nothing of it is in the database. Wait, and try again.
+            Err(cause) if ctx.retry.is_on(ctx.backend()) && lock_wait::timed_out(&cause) => {
+                give_way(driver, ctx, attempt.migration, &mut tries)?;
+            }
+            result => return settle_try(driver, ctx, attempt, version, result),
+        }
+    }
+}
+
+/// One try of a migration in a transaction with its row.
+fn try_in_transaction(
+    driver: &mut dyn Driver,
+    ctx: &Context<'_>,
+    attempt: &Attempt<'_>,
+) -> QueryResult<()> {
+    if let Some(set) = ctx.retry.set_timeout(ctx.backend()) {
+        driver.batch(&set)?;
+    }
+    match ctx.backend() {
         // One message is one implicit transaction: no BEGIN and COMMIT round trips.
         Backend::Postgres => script_and_row(driver, ctx, attempt),
         Backend::Sqlite if turns_foreign_keys_off(attempt.script) => {
@@ -280,7 +307,57 @@ fn apply_in_transaction(
         Backend::Mysql | Backend::Sqlite => {
             driver.transaction(&mut |tx| script_and_row(tx, ctx, attempt))
         }
+    }
+}
+
+/// After a try that timed out waiting for a lock: says who holds it, and pauses before the
+/// next try; [`Error::LockRetriesExhausted`] when the budget is spent.
+fn give_way(
+    driver: &mut dyn Driver,
+    ctx: &Context<'_>,
+    migration: &Migration,
+    tries: &mut Tries,
+) -> Result<(), Error> {
+    let blockers = lock_wait::blockers(driver, ctx.backend(), ctx.retry.timeout);
+    let Some(pause) = tries.next_pause() else {
+        return Err(Error::LockRetriesExhausted {
+            migration: Box::new(migration_ref(migration)),
+            tries: tries.count(),
+            waited: tries.elapsed(),
+            timeout: ctx.retry.timeout,
+            blockers,
+        });
     };
+    tracing::warn!(
+        version = migration.version(),
+        name = migration.name(),
+        tries = tries.count() - 1,
+        blockers = %blockers.join("; "),
+        "a migration gave way: it waited {} ms for a table lock, and tries again in {} ms",
+        ctx.retry.timeout.as_millis(),
+        pause.as_millis()
+    );
+    if let Some(observer) = ctx.observer {
+        observer(Progress::GaveWay {
+            migration,
+            tries: tries.count() - 1,
+            waited: tries.elapsed(),
+            timeout: ctx.retry.timeout,
+            blockers: &blockers,
+        });
+    }
+    std::thread::sleep(pause);
+    Ok(())
+}
+
+/// What the last try of a migration in a transaction comes to.
+fn settle_try(
+    driver: &mut dyn Driver,
+    ctx: &Context<'_>,
+    attempt: &Attempt<'_>,
+    version: u64,
+    result: QueryResult<()>,
+) -> Result<Ran, Error> {
     match result {
         Ok(()) => {
             pause(Point::Committed, version);
@@ -393,8 +470,22 @@ fn apply_outside_transaction(
             .unwrap_or_else(|| database("record the start of a migration", ctx.dialect, cause)));
     }
     pause(Point::RunningRecorded, version);
-    if let Err(cause) = run_outside_transaction(driver, attempt.script, ctx.backend(), version) {
-        return Err(record_failure(driver, ctx, attempt, false, cause));
+    if let Err(outside) = run_outside_transaction(driver, ctx, attempt.migration, attempt.script) {
+        return Err(match outside {
+            // Nothing of it ran: its claim goes, and the next run tries again.
+            Outside::GaveUp {
+                error, first: true, ..
+            } => {
+                let delete = ctx
+                    .dialect
+                    .delete_record_if(version as i64, RecordStatus::Running);
+                if let Err(cause) = driver.batch(&delete) {
+                    tracing::error!(version, %cause, "could not remove the claim of a migration that gave way");
+                }
+                error
+            }
+            outside => record_failure(driver, ctx, attempt, false, outside.into_cause()),
+        });
     }
     pause(Point::ScriptDone, version);
     // Should this fail, the row stays `running` and the next run refuses with instructions.
@@ -502,20 +593,122 @@ pub fn apply_together(
 /// Runs a script with no transaction of its own around its tracking row. On MySQL a script
 /// without `no-transaction` still runs in a transaction, which undoes its data changes on
 /// failure (its DDL has committed anyway).
+///
+/// With lock-safe DDL, statement by statement where the statements are known: one that times
+/// out waiting for a lock did not run, and is tried again after a pause.
 fn run_outside_transaction(
     driver: &mut dyn Driver,
+    ctx: &Context<'_>,
+    migration: &Migration,
     script: &Script,
-    backend: Backend,
-    version: u64,
-) -> QueryResult<()> {
+) -> Result<(), Outside> {
+    let backend = ctx.backend();
+    let statements = statements_of(script, ctx);
     if backend == Backend::Mysql && !script.directives().no_transaction() {
-        return driver.transaction(&mut |tx| tx.batch(script.sql()));
+        let mut outcome = Ok(());
+        let committed = driver.transaction(&mut |tx| {
+            outcome = run_statements(tx, ctx, migration, &statements);
+            match &outcome {
+                Ok(()) => Ok(()),
+                Err(_) => Err(diesel::result::Error::RollbackTransaction),
+            }
+        });
+        return match (outcome, committed) {
+            (Err(outside), _) => Err(outside),
+            (Ok(()), Err(cause)) => Err(Outside::Failed { cause }),
+            (Ok(()), Ok(())) => Ok(()),
+        };
     }
-    for (index, sql) in batches(script, backend).into_iter().enumerate() {
-        if index > 0 {
-            pause(Point::BetweenStatements, version);
+    run_statements(driver, ctx, migration, &statements)
+}
+
+/// How a script run outside a transaction with its row failed.
+enum Outside {
+    /// A statement failed with `cause`.
+    Failed { cause: diesel::result::Error },
+    /// A statement gave way to lock holders until the budget was spent
+    /// ([`Error::LockRetriesExhausted`]); `cause` is its last lock timeout.
+    GaveUp {
+        error: Error,
+        cause: diesel::result::Error,
+        first: bool,
+    },
+}
+
+impl Outside {
+    fn into_cause(self) -> diesel::result::Error {
+        match self {
+            Outside::Failed { cause, .. } | Outside::GaveUp { cause, .. } => cause,
         }
-        driver.batch(sql)?;
+    }
+}
+
+/// The statements of `script` in the order they are sent: one by one where they are located
+/// (a `no-transaction` script) or, with lock-safe DDL on MySQL, found; else the script as one.
+fn statements_of<'s>(script: &'s Script, ctx: &Context<'_>) -> Vec<&'s str> {
+    let located = batches(script, ctx.backend());
+    if located.len() > 1 || !ctx.retry.is_on(ctx.backend()) || ctx.backend() != Backend::Mysql {
+        return located;
+    }
+    #[cfg(feature = "mysql")]
+    if let Some(ranges) = waterline_core::statements::split(script.sql()) {
+        return ranges
+            .into_iter()
+            .map(|range| &script.sql()[range])
+            .collect();
+    }
+    located
+}
+
+/// Runs `statements` one after another, each tried again after a pause when it times out
+/// waiting for a lock (but for a `CONCURRENTLY`, which waits without a timeout).
+fn run_statements(
+    driver: &mut dyn Driver,
+    ctx: &Context<'_>,
+    migration: &Migration,
+    statements: &[&str],
+) -> Result<(), Outside> {
+    let backend = ctx.backend();
+    let set = ctx.retry.set_timeout(backend);
+    if let Some(set) = &set {
+        driver
+            .batch(set)
+            .map_err(|cause| Outside::Failed { cause })?;
+    }
+    for (index, sql) in statements.iter().enumerate() {
+        let first = index == 0;
+        if !first {
+            pause(Point::BetweenStatements, migration.version());
+        }
+        if lock_wait::must_not_retry(sql) {
+            if let Some(lift) = ctx.retry.lift_timeout(backend) {
+                driver
+                    .batch(lift)
+                    .map_err(|cause| Outside::Failed { cause })?;
+            }
+            let ran = driver.batch(sql);
+            if let Some(set) = &set {
+                let _ = driver.batch(set);
+            }
+            ran.map_err(|cause| Outside::Failed { cause })?;
+            continue;
+        }
+        let mut tries = Tries::new(ctx.retry);
+        loop {
+            match driver.batch(sql) {
+                Ok(()) => break,
+                Err(cause) if set.is_some() && lock_wait::timed_out(&cause) => {
+                    if let Err(error) = give_way(driver, ctx, migration, &mut tries) {
+                        return Err(Outside::GaveUp {
+                            error,
+                            cause,
+                            first,
+                        });
+                    }
+                }
+                Err(cause) => return Err(Outside::Failed { cause }),
+            }
+        }
     }
     Ok(())
 }
@@ -589,21 +782,45 @@ pub fn revert(
     };
     if is_transactional(script, ctx.backend()) {
         let sql = script.sql();
-        driver
-            .transaction(&mut |tx| {
+        let set = ctx.retry.set_timeout(ctx.backend());
+        let mut tries = Tries::new(ctx.retry);
+        loop {
+            let reverted = driver.transaction(&mut |tx| {
+                if let Some(set) = &set {
+                    tx.batch(set)?;
+                }
                 tx.batch(sql)?;
                 tx.batch(&delete)
-            })
-            .map_err(|cause| failed(cause, true))?;
+            });
+            match reverted {
+                Ok(()) => break,
+                Err(cause) if set.is_some() && lock_wait::timed_out(&cause) => {
+                    give_way(driver, ctx, migration, &mut tries)?;
+                }
+                Err(cause) => return Err(failed(cause, true)),
+            }
+        }
     } else {
         let mut running = ctx.record(migration, RecordStatus::Running, &now());
         running.checksum = record.checksum.clone();
         running.error = Some(super::assess::REVERTING.to_owned());
         write_record(driver, ctx, &running, true)
             .map_err(|cause| database("record the start of a revert", ctx.dialect, cause))?;
-        if let Err(cause) =
-            run_outside_transaction(driver, script, ctx.backend(), migration.version())
-        {
+        if let Err(outside) = run_outside_transaction(driver, ctx, migration, script) {
+            if let Outside::GaveUp {
+                error, first: true, ..
+            } = outside
+            {
+                // Nothing of the down script ran: the migration stays applied.
+                let _ = write_record(
+                    driver,
+                    ctx,
+                    &super::kept_record(ctx, record, migration),
+                    true,
+                );
+                return Err(error);
+            }
+            let cause = outside.into_cause();
             let mut marked = running.clone();
             marked.status = RecordStatus::Failed;
             marked.error = Some(format!("{}{cause}", super::assess::REVERT_FAILED));

@@ -118,7 +118,7 @@ mod tests {
             "{row}"
         );
         assert!(row.contains("VALUES (24, $waterline$add_codec$waterline$, $waterline$abab"));
-        assert!(row.ends_with("'running', statement_timestamp(), NULL, NULL, NULL, $waterline$web-1 (pid 7)$waterline$, 1)"));
+        assert!(row.ends_with("'running', statement_timestamp(), NULL, NULL, NULL, $waterline$web-1 (pid 7)$waterline$, 1, 'expand')"));
         assert!(!message.contains("ON CONFLICT"), "the row must be a claim");
         let (script, update) = rest.split_once("\n;\n").unwrap();
         assert_eq!(script, "CREATE TABLE codecs (id INT);");

@@ -9,6 +9,7 @@ mod dialect;
 mod driver;
 mod fault;
 mod lock;
+mod lock_wait;
 mod message;
 mod operations;
 mod record;
@@ -19,6 +20,7 @@ mod table;
 mod tables;
 mod write;
 
+pub use lock_wait::LockRetry;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -87,6 +89,7 @@ pub struct Runner<'m> {
     single_transaction: bool,
     progress_every: Duration,
     keep_diesel_table: bool,
+    lock_retry: LockRetry,
     observer: Option<Arc<Observer<'m>>>,
 }
 
@@ -149,6 +152,13 @@ pub const DEFAULT_PROGRESS_INTERVAL: Duration = Duration::from_secs(10);
 /// The lease [`Locking::Lease`] gets from the `migrate` command unless told otherwise.
 pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
 
+/// The default of [`Runner::lock_retry`]: each try waits 500 ms for its locks, for 5 minutes
+/// in all.
+pub const DEFAULT_LOCK_RETRY: LockRetry = LockRetry {
+    timeout: Duration::from_millis(500),
+    budget: Duration::from_secs(300),
+};
+
 /// Which way a migration runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RunDirection {
@@ -181,6 +191,21 @@ pub enum Progress<'a> {
         direction: RunDirection,
         /// How long it has run.
         elapsed: Duration,
+    },
+    /// A migration waited for a table lock for its `lock_timeout`, gave way, and will try
+    /// again: said after each such try (see [`Runner::lock_retry`]).
+    GaveWay {
+        /// The migration.
+        migration: &'a Migration,
+        /// How many tries gave way so far.
+        tries: u32,
+        /// How long since its first try started.
+        waited: Duration,
+        /// The lock timeout of each try.
+        timeout: Duration,
+        /// The sessions holding table locks in an open transaction older than the timeout:
+        /// who keeps it waiting (at most five, a line each), where the database can tell.
+        blockers: &'a [String],
     },
     /// A migration is about to run.
     Started {
@@ -237,6 +262,7 @@ impl Migrations {
             applied_by: None,
             single_transaction: false,
             keep_diesel_table: false,
+            lock_retry: DEFAULT_LOCK_RETRY,
             progress_every: DEFAULT_PROGRESS_INTERVAL,
             observer: None,
         }
@@ -346,6 +372,22 @@ impl<'m> Runner<'m> {
     /// Who is recorded as applying (default: the host name and process id).
     pub fn applied_by(mut self, who: impl Into<String>) -> Self {
         self.applied_by = Some(who.into());
+        self
+    }
+
+    /// Lock-safe DDL (PostgreSQL, MySQL and MariaDB): each try of a migration waits at most
+    /// `timeout` for a table lock (PostgreSQL's `lock_timeout`, MySQL's `lock_wait_timeout`
+    /// in whole seconds), then gives way: the try is rolled back (or, outside a transaction,
+    /// the one statement that timed out did not run), the sessions holding the locks are
+    /// named, and it tries again after a pause that grows, with jitter, to 2 s, for at most
+    /// `budget` in all. Queries queued behind the migration's lock request then wait at most
+    /// `timeout`, not for as long as the longest open transaction. When the budget is spent
+    /// the run stops with [`Error::LockRetriesExhausted`] naming the blockers, having applied
+    /// and recorded nothing of that migration. Default 500 ms and 5 min; a zero `timeout`
+    /// turns it off. A `CREATE INDEX CONCURRENTLY` waits without a timeout: timed out, it
+    /// would leave an invalid index behind.
+    pub fn lock_retry(mut self, timeout: Duration, budget: Duration) -> Self {
+        self.lock_retry = LockRetry { timeout, budget };
         self
     }
 

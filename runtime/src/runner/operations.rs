@@ -11,6 +11,7 @@ use super::cause::Transient;
 use super::dialect::Dialect;
 use super::driver::Driver;
 use super::lock::{self, LockGuard, Waiting};
+use super::lock_wait::LockRetry;
 use super::record::State;
 use super::record::{Record, RecordStatus};
 use super::session::{self, Session};
@@ -61,6 +62,8 @@ impl<'m> Runner<'m> {
         let ctx = Context {
             dialect: &dialect,
             applied_by: &applied_by,
+            retry: self.lock_retry,
+            observer: self.observer.as_deref(),
         };
         if self.single_transaction {
             guard.renew()?;
@@ -192,6 +195,8 @@ impl<'m> Runner<'m> {
         let ctx = Context {
             dialect,
             applied_by: "",
+            retry: LockRetry::OFF,
+            observer: None,
         };
         let Some(versions) = adopt::recorded(driver, &ctx)? else {
             return Ok(records);
@@ -523,6 +528,8 @@ impl<'m> Runner<'m> {
         let ctx = Context {
             dialect,
             applied_by: &applied_by,
+            retry: self.lock_retry,
+            observer: self.observer.as_deref(),
         };
         if adopt::recorded(driver, &ctx)?.is_none() {
             return Ok(());
@@ -581,6 +588,8 @@ impl<'m> Runner<'m> {
         let ctx = Context {
             dialect: &dialect,
             applied_by: &applied_by,
+            retry: self.lock_retry,
+            observer: self.observer.as_deref(),
         };
         let done = work(guard.driver(), &ctx, &records);
         let done = self.keep_diesel_in_step(guard.driver(), &ctx, done);
