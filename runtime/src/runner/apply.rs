@@ -482,7 +482,7 @@ fn apply_outside_transaction(
                 if let Err(cause) = driver.batch(&delete) {
                     tracing::error!(version, %cause, "could not remove the claim of a migration that gave way");
                 }
-                error
+                *error
             }
             outside => record_failure(driver, ctx, attempt, false, outside.into_cause()),
         });
@@ -629,7 +629,7 @@ enum Outside {
     /// A statement gave way to lock holders until the budget was spent
     /// ([`Error::LockRetriesExhausted`]); `cause` is its last lock timeout.
     GaveUp {
-        error: Error,
+        error: Box<Error>,
         cause: diesel::result::Error,
         first: bool,
     },
@@ -700,7 +700,7 @@ fn run_statements(
                 Err(cause) if set.is_some() && lock_wait::timed_out(&cause) => {
                     if let Err(error) = give_way(driver, ctx, migration, &mut tries) {
                         return Err(Outside::GaveUp {
-                            error,
+                            error: Box::new(error),
                             cause,
                             first,
                         });
@@ -818,7 +818,7 @@ pub fn revert(
                     &super::kept_record(ctx, record, migration),
                     true,
                 );
-                return Err(error);
+                return Err(*error);
             }
             let cause = outside.into_cause();
             let mut marked = running.clone();
