@@ -103,9 +103,10 @@ pub use no_backend::MigrationConnection;
     doc(cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite")))
 )]
 pub use runner::{
-    Ahead, Baseline, Locking, MigrationConnection, MigrationStatus, Plan, PlannedMigration,
-    Progress, Ran, Repair, Report, RunDirection, Runner, State, Status, SupportedBackend,
-    DEFAULT_LEASE, DEFAULT_LOCK_TIMEOUT, DEFAULT_PROGRESS_INTERVAL, DEFAULT_TABLE,
+    Ahead, Baseline, LockRetry, Locking, MigrationConnection, MigrationStatus, Plan,
+    PlannedMigration, Progress, Ran, Repair, Report, RunDirection, Runner, State, Status,
+    SupportedBackend, DEFAULT_LEASE, DEFAULT_LOCK_RETRY, DEFAULT_LOCK_TIMEOUT,
+    DEFAULT_PROGRESS_INTERVAL, DEFAULT_TABLE,
 };
 pub use stale::StaleEmbed;
 pub use waterline_core::{

@@ -146,6 +146,17 @@ pub struct MigrateCommand {
     #[arg(long, global = true, value_parser = humantime::parse_duration)]
     pub lease: Option<Duration>,
 
+    /// How long each try of a migration waits for a table lock before it gives way and tries
+    /// again later, so that queries queued behind it wait at most this; 0 waits as long as
+    /// the server lets it [default: the app's, else 500ms]
+    #[arg(long, global = true, value_parser = humantime::parse_duration)]
+    pub ddl_lock_timeout: Option<Duration>,
+
+    /// How long, in all, a migration keeps giving way and trying again before the run stops
+    /// [default: the app's, else 5m]
+    #[arg(long, global = true, value_parser = humantime::parse_duration)]
+    pub ddl_lock_budget: Option<Duration>,
+
     /// Take no migration lock: the same as `--lock off`
     #[arg(long, global = true, conflicts_with = "lock")]
     pub no_lock: bool,
@@ -193,6 +204,8 @@ impl std::fmt::Debug for MigrateCommand {
             .field("lock", &self.lock)
             .field("lease", &self.lease)
             .field("no_lock", &self.no_lock)
+            .field("ddl_lock_timeout", &self.ddl_lock_timeout)
+            .field("ddl_lock_budget", &self.ddl_lock_budget)
             .field("allow_out_of_order", &self.allow_out_of_order)
             .field("ignore_missing", &self.ignore_missing)
             .field("ahead", &self.ahead)
@@ -513,6 +526,13 @@ impl MigrateCommand {
                 AheadMode::Refuse => crate::Ahead::Refuse,
                 AheadMode::Allow => crate::Ahead::Allow,
             });
+        }
+        if self.ddl_lock_timeout.is_some() || self.ddl_lock_budget.is_some() {
+            let current = runner.current_lock_retry();
+            runner = runner.lock_retry(
+                self.ddl_lock_timeout.unwrap_or(current.timeout),
+                self.ddl_lock_budget.unwrap_or(current.budget),
+            );
         }
         if self.keep_diesel_table {
             runner = runner.keep_diesel_table(true);

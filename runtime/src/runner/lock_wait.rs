@@ -40,12 +40,12 @@ impl LockRetry {
 
     /// Whether lock-safe DDL is on for `backend` (PostgreSQL and MySQL/MariaDB; SQLite has
     /// one writer and its busy timeout).
-    pub fn is_on(&self, backend: Backend) -> bool {
+    pub(crate) fn is_on(&self, backend: Backend) -> bool {
         !self.timeout.is_zero() && backend != Backend::Sqlite
     }
 
     /// The statement that sets the session's lock timeout to this one.
-    pub fn set_timeout(&self, backend: Backend) -> Option<String> {
+    pub(crate) fn set_timeout(&self, backend: Backend) -> Option<String> {
         match backend {
             _ if !self.is_on(backend) => None,
             Backend::Postgres => Some(format!(
@@ -66,7 +66,7 @@ impl LockRetry {
     /// The statement that lifts the timeout for one statement that must not be tried again:
     /// PostgreSQL's `CREATE INDEX CONCURRENTLY`, which leaves an invalid index behind when
     /// it times out.
-    pub fn lift_timeout(&self, backend: Backend) -> Option<&'static str> {
+    pub(crate) fn lift_timeout(&self, backend: Backend) -> Option<&'static str> {
         match backend {
             Backend::Postgres if self.is_on(backend) => Some("SET lock_timeout = 0"),
             _ => None,

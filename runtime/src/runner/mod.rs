@@ -391,6 +391,11 @@ impl<'m> Runner<'m> {
         self
     }
 
+    /// The lock-safe DDL setting: [`lock_retry`](Self::lock_retry)'s timeout and budget.
+    pub fn current_lock_retry(&self) -> LockRetry {
+        self.lock_retry
+    }
+
     /// Keep `__diesel_schema_migrations` in step with the tracking table (default false):
     /// after each run, revert, mark or baseline, it records exactly the embedded migrations
     /// that are applied, so that diesel_cli, or a return to diesel_migrations, sees the
