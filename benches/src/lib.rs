@@ -7,6 +7,7 @@ pub mod apps;
 pub mod big_migration;
 pub mod database;
 pub mod floors;
+pub mod lock_safe;
 pub mod measure;
 pub mod proxy;
 pub mod stats;

@@ -37,11 +37,29 @@ struct Options {
     /// `--big-migration --runs 3`.
     #[arg(long)]
     big_migration: bool,
+    /// Only measure lock-safe DDL on PostgreSQL: a transaction holds a read table for
+    /// `--hold` while `--clients` query it and a migration adds a column, with waterline and
+    /// with diesel_migrations.
+    #[arg(long)]
+    lock_safe: bool,
+    /// How long the blocking transaction stays open, with `--lock-safe`.
+    #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+    hold: Duration,
+    /// How many clients query the table, with `--lock-safe`.
+    #[arg(long, default_value_t = 50)]
+    clients: usize,
 }
 
 fn main() {
     let options = Options::parse();
     let servers = Servers::from_env();
+    if options.lock_safe {
+        println!(
+            "{}",
+            lock_safe_table(&servers, options.hold, options.clients)
+        );
+        return;
+    }
     if options.big_migration {
         let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
         let mut out = String::from(
@@ -203,5 +221,35 @@ fn apps_table(apps: &[AppFigures]) -> String {
     };
     let peers: Vec<String> = apps[1..].iter().map(versus).collect();
     let _ = writeln!(out, "\nRatios: {}.\n", peers.join("; "));
+    out
+}
+
+/// The lock-safe DDL scenario with each tool, as a Markdown table.
+fn lock_safe_table(servers: &Servers, hold: Duration, clients: usize) -> String {
+    use waterline_bench::lock_safe::{self, quantile, Tool};
+    let mut out = format!(
+        "A transaction holds `accounts` (it read it) for {} s; {clients} clients query it in a \
+         loop; a migration adds a column. PostgreSQL, one run each.\n\n\
+         | tool | client queries | p50 (ms) | p99 (ms) | max (ms) | migration took | done after the blocker ended | recorded |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|\n",
+        hold.as_secs()
+    );
+    for tool in [Tool::Waterline, Tool::DieselMigrations] {
+        eprintln!("measuring lock-safe DDL with {}", tool.label());
+        let outcome = lock_safe::measure(tool, servers, hold, clients);
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {:.1} s | {:.2} s | {} |",
+            tool.label(),
+            outcome.latencies.len(),
+            ms(quantile(&outcome.latencies, 0.5)),
+            ms(quantile(&outcome.latencies, 0.99)),
+            ms(quantile(&outcome.latencies, 1.0)),
+            outcome.migration.as_secs_f64(),
+            outcome.after_blocker.as_secs_f64(),
+            outcome.recorded
+        )
+        .unwrap();
+    }
     out
 }
