@@ -159,6 +159,27 @@ impl Paused {
         }
     }
 
+    /// Sends SIGTERM, and waits until the run says it will stop.
+    fn terminate(&mut self) {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let read = self
+                .stderr
+                .as_mut()
+                .map_or(0, |stderr| stderr.read_line(&mut line).unwrap_or(0));
+            assert!(read > 0, "the run ended without acknowledging SIGTERM");
+            if line.starts_with("stopping after the migration in progress") {
+                return;
+            }
+        }
+    }
+
     fn kill(mut self) {
         self.child.kill().unwrap();
         self.child.wait().unwrap();
@@ -405,6 +426,56 @@ on_every_backend! {
             &format!("kills-{}", backend_name::<Conn>()),
             &format!("{kills} kills at distinct moments: {completed} restarts completed at once, {refused} refused with mark_applied/mark_unapplied instructions and completed after the documented recovery; no migration skipped or applied twice"),
         );
+    }
+
+    fn a_sigterm_at_any_moment_stops_cleanly_between_migrations(db) {
+        drop(db);
+        let (mut stopped, mut finished) = (0, 0);
+        for point in kill_points::<Conn>() {
+            let db = common::TestDb::<Conn>::new().unwrap();
+            let Some(mut paused) = Paused::start(&db.url, &point, &[]) else { continue };
+            paused.terminate();
+            let (code, stderr) = paused.resume();
+            let mut conn = db.connect();
+            let unsettled = agreement(&mut conn).unwrap_or_else(|e| panic!("after SIGTERM at {point}: {e}"));
+            assert!(unsettled.is_empty(), "SIGTERM at {point} left {unsettled:?} unsettled: {stderr}");
+            assert!(conn.lock_is_free(), "the lock outlived the stop ({point})");
+            match code {
+                5 => {
+                    assert!(stderr.contains("error: stopped on request: "), "{stderr}");
+                    assert!(recorded(&mut conn).len() < 11, "stopped with nothing left ({point})");
+                    stopped += 1;
+                }
+                0 => {
+                    assert_eq!(recorded(&mut conn).len(), 11, "exit 0 with migrations pending ({point})");
+                    finished += 1;
+                }
+                other => panic!("SIGTERM at {point}: exit {other}: {stderr}"),
+            }
+            let (code, _, stderr) = run(&db.url, &["up"]);
+            assert_eq!(code, 0, "the next start after SIGTERM at {point}: {stderr}");
+            assert_fully_migrated(&mut conn);
+        }
+        assert!(stopped >= 10, "only {stopped} runs stopped");
+        figures(
+            &format!("sigterm-{}", backend_name::<Conn>()),
+            &format!(
+                "SIGTERM at {} moments: {stopped} stopped between migrations with exit 5, {finished} had nothing left and exited 0; every time the tracking table and the schema agreed, the lock was free, and the next start completed",
+                stopped + finished
+            ),
+        );
+    }
+
+    fn a_second_signal_aborts_at_once(db) {
+        let mut paused = Paused::start(&db.url, "before:3", &[]).expect("the run reached 003");
+        paused.terminate();
+        let sent = Command::new("kill").args(["-TERM", &paused.child.id().to_string()]).status().unwrap();
+        assert!(sent.success());
+        let code = paused.child.wait().unwrap().code();
+        assert_eq!(code, Some(130));
+        let mut conn = db.connect();
+        agreement(&mut conn).unwrap();
+        assert!(conn.lock_is_free());
     }
 
     fn a_run_past_its_lock_timeout_names_the_holder(db) {

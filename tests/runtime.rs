@@ -371,6 +371,31 @@ on_every_backend! {
         assert!(!conn.table_exists("streams"));
     }
 
+    fn a_stop_request_ends_the_run_between_migrations(db) {
+        let mut conn = db.connect();
+        let migrations = fixture("runtime/basic");
+        let stop = waterline::Stop::new();
+        let asked = stop.clone();
+        // Asked to stop as the first migration finishes: the run ends before the second.
+        let error = migrations
+            .runner()
+            .stop_on(&stop)
+            .on_progress(move |event| {
+                if let waterline::Progress::Finished { .. } = event {
+                    asked.request();
+                }
+            })
+            .run_pending(&mut conn)
+            .unwrap_err();
+        let Error::Stopped { applied, pending } = &error else { panic!("{error}") };
+        assert_eq!(applied.iter().map(|r| r.version).collect::<Vec<_>>(), [1]);
+        assert_eq!(pending.iter().map(|m| m.version).collect::<Vec<_>>(), [2, 3]);
+        assert!(error.to_string().starts_with("stopped on request: 1 migration run and recorded, migrations 002 `tests/fixtures/runtime/basic/002_create_streams`, 003 `tests/fixtures/runtime/basic/003_add_recording_path` still pending"), "{error}");
+        assert_eq!(conn.rows("waterline_migrations").len(), 1);
+        assert!(conn.lock_is_free());
+        assert_eq!(migrations.run_pending(&mut conn).unwrap().migrations.len(), 2);
+    }
+
     fn a_layout_1_table_is_upgraded_in_place(db) {
         // Layout 1 had no `class`: its rows read as contracts after the upgrade.
         let mut conn = db.connect();

@@ -397,6 +397,22 @@ pub enum Error {
         blockers: Vec<String>,
     },
 
+    /// The run was asked to stop ([`Runner::stop_on`](crate::Runner::stop_on); the `migrate`
+    /// command on SIGTERM or Ctrl-C), and stopped between migrations: what it applied is
+    /// applied and recorded, the rest is pending, and the migration lock is released.
+    #[error(
+        "stopped on request: {} run and recorded{}; the migration lock is released, and \
+         the next run goes on from there",
+        match applied.len() { 1 => "1 migration".to_owned(), n => format!("{n} migrations") },
+        match pending.len() { 0 => String::new(), _ => format!(", {} still pending", list(pending)) }
+    )]
+    Stopped {
+        /// What the run applied before it stopped, in order.
+        applied: Vec<crate::Ran>,
+        /// What it had still to apply.
+        pending: Vec<MigrationRef>,
+    },
+
     /// `baseline_from_diesel` on a database without diesel's table.
     #[error(
         "`__diesel_schema_migrations` does not exist, so there is nothing to adopt; use \

@@ -33,7 +33,8 @@
 //! lost connection mid-run); 2 a usage error (bad arguments, no or unusable database URL, a
 //! bad name for `new`); 3 `verify` found migrations pending, failed, running, drifted or
 //! missing, or `lint --strict` found advice; 4 the database could not be reached or refused
-//! the login.
+//! the login; 5 stopped by SIGTERM or Ctrl-C between migrations; 130 aborted by a second
+//! signal.
 
 mod advice;
 mod commands;
@@ -41,6 +42,7 @@ mod database;
 mod lint;
 mod new;
 mod output;
+mod signals;
 mod version;
 
 use std::path::PathBuf;
@@ -68,7 +70,8 @@ The database URL comes from --database-url, DATABASE_URL, or DATABASE_URL in a .
 
 Exit codes: 0 success; 1 a migration or database error; 2 a usage error; 3 verify found
 migrations not applied as embedded (or lint --strict found advice); 4 the database could
-not be reached or refused the login.";
+not be reached or refused the login; 5 stopped by SIGTERM or Ctrl-C between migrations
+(what ran is recorded, the lock released); 130 aborted at once by a second signal.";
 
 /// Success.
 pub const EXIT_OK: u8 = 0;
@@ -80,6 +83,12 @@ pub const EXIT_USAGE: u8 = 2;
 pub const EXIT_NOT_UP_TO_DATE: u8 = 3;
 /// The database could not be reached or refused the login: an outage, not a typo.
 pub const EXIT_UNREACHABLE: u8 = 4;
+/// Stopped by SIGTERM or Ctrl-C: the migration in progress finished and was recorded, the
+/// lock was released, and the rest is pending.
+pub const EXIT_STOPPED: u8 = 5;
+/// A second SIGTERM or Ctrl-C aborted the run at once, as a kill would: the next run settles
+/// what it left (see the guide's guarantees).
+pub const EXIT_ABORTED: u8 = 130;
 
 /// `migrate`: inspect and apply the migrations embedded in this binary.
 ///
@@ -486,6 +495,7 @@ impl MigrateCommand {
             // A bad --table is a usage error, like any bad argument.
             let code = match error {
                 Error::InvalidTableName { .. } => EXIT_USAGE,
+                Error::Stopped { .. } => EXIT_STOPPED,
                 _ => EXIT_FAILED,
             };
             Failure { code, message }
@@ -537,7 +547,9 @@ impl MigrateCommand {
         if self.keep_diesel_table {
             runner = runner.keep_diesel_table(true);
         }
-        runner.on_progress(output::progress)
+        runner
+            .stop_on(&signals::stop_on_signal())
+            .on_progress(output::progress)
     }
 
     /// Runs the command's action: one function per command, in [`commands`].

@@ -26,7 +26,7 @@ use super::message;
 use super::record::{NewRecord, Record, RecordStatus};
 use super::report::Ran;
 use super::tables;
-use super::Progress;
+use super::{Progress, Stop};
 use crate::error::Error;
 
 /// What every write needs: the SQL dialect and who is migrating; and how long a migration
@@ -36,6 +36,7 @@ pub struct Context<'a> {
     pub applied_by: &'a str,
     pub retry: LockRetry,
     pub observer: Option<&'a (dyn Fn(Progress<'_>) + Send + Sync + 'a)>,
+    pub stop: Option<&'a Stop>,
 }
 
 impl Context<'_> {
@@ -273,7 +274,7 @@ fn apply_in_transaction(
         match result {
             // Rolled back, row and all: nothing of it is in the database. Wait, and try again.
             Err(cause) if ctx.retry.is_on(ctx.backend()) && lock_wait::timed_out(&cause) => {
-                give_way(driver, ctx, attempt.migration, &mut tries)?;
+                give_way(driver, ctx, attempt.migration, &mut tries, true)?;
             }
             result => return settle_try(driver, ctx, attempt, version, result),
         }
@@ -311,13 +312,21 @@ fn try_in_transaction(
 }
 
 /// After a try that timed out waiting for a lock: says who holds it, and pauses before the
-/// next try; [`Error::LockRetriesExhausted`] when the budget is spent.
+/// next try; [`Error::LockRetriesExhausted`] when the budget is spent. When nothing of the
+/// migration has run (`nothing_ran`), a requested stop ends the wait with [`Error::Stopped`].
 fn give_way(
     driver: &mut dyn Driver,
     ctx: &Context<'_>,
     migration: &Migration,
     tries: &mut Tries,
+    nothing_ran: bool,
 ) -> Result<(), Error> {
+    if nothing_ran && ctx.stop.is_some_and(Stop::is_requested) {
+        return Err(Error::Stopped {
+            applied: Vec::new(),
+            pending: Vec::new(),
+        });
+    }
     let blockers = lock_wait::blockers(driver, ctx.backend(), ctx.retry.timeout);
     let Some(pause) = tries.next_pause() else {
         return Err(Error::LockRetriesExhausted {
@@ -698,7 +707,7 @@ fn run_statements(
             match driver.batch(sql) {
                 Ok(()) => break,
                 Err(cause) if set.is_some() && lock_wait::timed_out(&cause) => {
-                    if let Err(error) = give_way(driver, ctx, migration, &mut tries) {
+                    if let Err(error) = give_way(driver, ctx, migration, &mut tries, first) {
                         return Err(Outside::GaveUp {
                             error: Box::new(error),
                             cause,
@@ -795,7 +804,7 @@ pub fn revert(
             match reverted {
                 Ok(()) => break,
                 Err(cause) if set.is_some() && lock_wait::timed_out(&cause) => {
-                    give_way(driver, ctx, migration, &mut tries)?;
+                    give_way(driver, ctx, migration, &mut tries, true)?;
                 }
                 Err(cause) => return Err(failed(cause, true)),
             }

@@ -204,6 +204,8 @@ pub struct Waiting<'a> {
     /// Told, when the run starts waiting and then every `every`, how long it has waited and
     /// who holds the lock where the database can tell.
     pub notify: &'a dyn Fn(Duration, Option<&str>),
+    /// Asked, between tries, whether to stop waiting ([`Runner::stop_on`](crate::Runner::stop_on)).
+    pub stopped: &'a dyn Fn() -> bool,
 }
 
 /// Tries `take` until it answers true, pausing longer each time, for up to the timeout;
@@ -227,6 +229,12 @@ fn wait(
     loop {
         if take(driver)? {
             return Ok(());
+        }
+        if (waiting.stopped)() {
+            return Err(Error::Stopped {
+                applied: Vec::new(),
+                pending: Vec::new(),
+            });
         }
         let waited = start.elapsed();
         if waited >= waiting.timeout {

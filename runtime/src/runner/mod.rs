@@ -16,6 +16,7 @@ mod record;
 mod report;
 mod session;
 mod status;
+mod stop;
 mod table;
 mod tables;
 mod write;
@@ -24,6 +25,7 @@ pub use lock_wait::LockRetry;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
+pub use stop::Stop;
 
 use waterline_core::Migration;
 
@@ -90,6 +92,7 @@ pub struct Runner<'m> {
     progress_every: Duration,
     keep_diesel_table: bool,
     lock_retry: LockRetry,
+    stop: Option<Stop>,
     observer: Option<Arc<Observer<'m>>>,
 }
 
@@ -263,6 +266,7 @@ impl Migrations {
             single_transaction: false,
             keep_diesel_table: false,
             lock_retry: DEFAULT_LOCK_RETRY,
+            stop: None,
             progress_every: DEFAULT_PROGRESS_INTERVAL,
             observer: None,
         }
@@ -389,6 +393,22 @@ impl<'m> Runner<'m> {
     pub fn lock_retry(mut self, timeout: Duration, budget: Duration) -> Self {
         self.lock_retry = LockRetry { timeout, budget };
         self
+    }
+
+    /// Stop cleanly when `stop` is requested (a SIGTERM handler, an orchestrator's shutdown):
+    /// the migration in progress finishes and is recorded, the migration lock is released,
+    /// and the run ends before the next migration with [`Error::Stopped`], listing what it
+    /// applied and what is still pending. A run waiting for the migration lock, or giving
+    /// way to table locks, stops waiting. The `migrate` command does this on SIGTERM and
+    /// Ctrl-C.
+    pub fn stop_on(mut self, stop: &Stop) -> Self {
+        self.stop = Some(stop.clone());
+        self
+    }
+
+    /// Whether a stop was requested of this runner.
+    fn stop_requested(&self) -> bool {
+        self.stop.as_ref().is_some_and(Stop::is_requested)
     }
 
     /// The lock-safe DDL setting: [`lock_retry`](Self::lock_retry)'s timeout and budget.

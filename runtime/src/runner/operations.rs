@@ -64,6 +64,7 @@ impl<'m> Runner<'m> {
             applied_by: &applied_by,
             retry: self.lock_retry,
             observer: self.observer.as_deref(),
+            stop: self.stop.as_ref(),
         };
         if self.single_transaction {
             guard.renew()?;
@@ -103,7 +104,13 @@ impl<'m> Runner<'m> {
         report: &mut Report,
     ) -> Result<(), Error> {
         let dialect = ctx.dialect;
-        for &migration in pending {
+        for (index, &migration) in pending.iter().enumerate() {
+            if self.stop_requested() {
+                return Err(Error::Stopped {
+                    applied: report.migrations.clone(),
+                    pending: pending[index..].iter().map(|m| migration_ref(m)).collect(),
+                });
+            }
             guard.renew()?;
             let replacing = row_status(records, migration.version());
             let ran = self.observed(migration, RunDirection::Up, || {
@@ -118,7 +125,17 @@ impl<'m> Runner<'m> {
                     Ok(_) => {}
                 }
                 ran
-            })?;
+            });
+            let ran = match ran {
+                // Stopped while giving way to table locks: nothing of this migration applied.
+                Err(Error::Stopped { .. }) => {
+                    return Err(Error::Stopped {
+                        applied: report.migrations.clone(),
+                        pending: pending[index..].iter().map(|m| migration_ref(m)).collect(),
+                    })
+                }
+                ran => ran?,
+            };
             report.migrations.push(ran);
         }
         Ok(())
@@ -197,6 +214,7 @@ impl<'m> Runner<'m> {
             applied_by: "",
             retry: LockRetry::OFF,
             observer: None,
+            stop: None,
         };
         let Some(versions) = adopt::recorded(driver, &ctx)? else {
             return Ok(records);
@@ -470,6 +488,12 @@ impl<'m> Runner<'m> {
                     ctx.dialect.backend(),
                     ctx.dialect.table(),
                 )?;
+                if self.stop_requested() {
+                    return Err(Error::Stopped {
+                        applied: report.migrations,
+                        pending: Vec::new(),
+                    });
+                }
                 let ran = self.observed(migration, RunDirection::Down, || {
                     apply::revert(driver, ctx, migration, record)
                 })?;
@@ -503,10 +527,12 @@ impl<'m> Runner<'m> {
         let holder = self.who();
         let table = dialect.table();
         let notify = |waited, by: Option<&str>| self.waiting_for_lock(table, waited, by);
+        let stopped = || self.stop_requested();
         let waiting = Waiting {
             timeout: self.lock_timeout,
             every: self.progress_every,
             notify: &notify,
+            stopped: &stopped,
         };
         let mut guard = LockGuard::acquire(driver, dialect, &waiting, self.locking, &holder)?;
         tables::ensure(guard.driver(), dialect)?;
@@ -530,6 +556,7 @@ impl<'m> Runner<'m> {
             applied_by: &applied_by,
             retry: self.lock_retry,
             observer: self.observer.as_deref(),
+            stop: self.stop.as_ref(),
         };
         if adopt::recorded(driver, &ctx)?.is_none() {
             return Ok(());
@@ -590,6 +617,7 @@ impl<'m> Runner<'m> {
             applied_by: &applied_by,
             retry: self.lock_retry,
             observer: self.observer.as_deref(),
+            stop: self.stop.as_ref(),
         };
         let done = work(guard.driver(), &ctx, &records);
         let done = self.keep_diesel_in_step(guard.driver(), &ctx, done);
