@@ -123,3 +123,32 @@ on_every_backend! {
         assert_eq!(with_total().run_pending(&mut conn).unwrap().migrations.len(), 1);
     }
 }
+
+/// The statement timeout a migration declares.
+mod statement_timeout {
+    use super::*;
+
+    on_every_backend! {
+        fn a_statement_timeout_directive_bounds_each_statement_and_leaves_the_session_as_it_was(db) {
+            if Conn::BACKEND == Backend::Sqlite {
+                return;
+            }
+            let mut conn = db.connect();
+            let (sleep, setting) = match Conn::BACKEND {
+                Backend::Postgres => ("SELECT pg_sleep(3);", "SELECT current_setting('statement_timeout') AS t"),
+                _ => ("SELECT SLEEP(3);", "SELECT CAST(@@max_statement_time AS CHAR) AS t"),
+            };
+            let before = conn.text(setting);
+            let slow = format!("-- waterline:statement-timeout(500ms)\n{sleep}");
+            let migrations = set(&[
+                ("001_create_reports.sql", "CREATE TABLE reports (id INTEGER);"),
+                ("002_slow.sql", &slow),
+            ]);
+            let error = migrations.run_pending(&mut conn).unwrap_err();
+            let Error::MigrationFailed { migration, transient, .. } = &error else { panic!("{error}") };
+            assert_eq!(migration.version, 2);
+            assert!(transient.as_deref().is_some_and(|t| t.contains("statement")), "{error}");
+            assert_eq!(conn.text(setting), before, "the session's own timeout is back");
+        }
+    }
+}

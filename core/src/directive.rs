@@ -3,7 +3,8 @@
 //! - `-- waterline:no-transaction` runs the script outside a transaction;
 //! - `-- waterline:allow(<lint>, ...)` silences lints for the script;
 //! - `-- waterline:expand` or `-- waterline:contract` declares whether older binaries still
-//!   work after the migration, where the analysis cannot tell or is wrong.
+//!   work after the migration, where the analysis cannot tell or is wrong;
+//! - `-- waterline:statement-timeout(30s)` bounds how long any statement of the script runs.
 
 use crate::model::{Class, Directives};
 use crate::sql_text::{self, LineComment};
@@ -13,6 +14,7 @@ const NO_TRANSACTION: &str = "no-transaction";
 const ALLOW: &str = "allow";
 const EXPAND: &str = "expand";
 const CONTRACT: &str = "contract";
+const STATEMENT_TIMEOUT: &str = "statement-timeout";
 
 /// What is wrong with a directive, and on which line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,6 +43,8 @@ pub enum DirectiveFault {
     BadAllow,
     /// After the first statement, where it would be ignored.
     Misplaced,
+    /// `statement-timeout(...)` without a duration such as `30s` or `2m`.
+    BadTimeout,
 }
 
 /// Reads the directives of a script, reporting every bad one.
@@ -49,6 +53,7 @@ pub fn parse(sql: &str) -> Result<Directives, Vec<DirectiveError>> {
     let mut no_transaction = false;
     let mut allowed = Vec::new();
     let mut class = None;
+    let mut statement_timeout = None;
     let mut errors = Vec::new();
     for comment in &preamble.line_comments {
         let Some(body) = directive_body(comment.text) else {
@@ -58,6 +63,7 @@ pub fn parse(sql: &str) -> Result<Directives, Vec<DirectiveError>> {
             Ok(Parsed::NoTransaction) => no_transaction = true,
             Ok(Parsed::Allow(lints)) => allowed.extend(lints),
             Ok(Parsed::Class(declared)) => class = Some(declared),
+            Ok(Parsed::StatementTimeout(timeout)) => statement_timeout = Some(timeout),
             Err(fault) => errors.push(error(comment, fault)),
         }
     }
@@ -66,7 +72,12 @@ pub fn parse(sql: &str) -> Result<Directives, Vec<DirectiveError>> {
     }
     if errors.is_empty() {
         allowed.dedup();
-        Ok(Directives::new(no_transaction, allowed, class))
+        Ok(Directives::new(
+            no_transaction,
+            allowed,
+            class,
+            statement_timeout,
+        ))
     } else {
         Err(errors)
     }
@@ -76,6 +87,7 @@ enum Parsed {
     NoTransaction,
     Allow(Vec<String>),
     Class(Class),
+    StatementTimeout(std::time::Duration),
 }
 
 /// The text after `waterline:` when a comment is a directive.
@@ -89,6 +101,16 @@ fn parse_body(body: &str) -> Result<Parsed, DirectiveFault> {
     }
     if let Some(class) = Class::parse(body).filter(|_| body == EXPAND || body == CONTRACT) {
         return Ok(Parsed::Class(class));
+    }
+    if let Some(args) = body.strip_prefix(STATEMENT_TIMEOUT).map(str::trim_start) {
+        let duration = args
+            .strip_prefix('(')
+            .and_then(|rest| rest.strip_suffix(')'))
+            .and_then(|text| humantime::parse_duration(text.trim()).ok())
+            .filter(|duration| !duration.is_zero());
+        return duration
+            .map(Parsed::StatementTimeout)
+            .ok_or(DirectiveFault::BadTimeout);
     }
     if let Some(args) = body.strip_prefix(ALLOW).map(str::trim_start) {
         if let Some(list) = args
@@ -122,7 +144,7 @@ fn is_lint_name(name: &str) -> bool {
 }
 
 fn closest_directive(keyword: &str) -> Option<&'static str> {
-    [NO_TRANSACTION, ALLOW, EXPAND, CONTRACT]
+    [NO_TRANSACTION, ALLOW, EXPAND, CONTRACT, STATEMENT_TIMEOUT]
         .into_iter()
         .map(|known| (strsim::levenshtein(keyword, known), known))
         .filter(|(distance, _)| *distance <= 3)
@@ -131,6 +153,7 @@ fn closest_directive(keyword: &str) -> Option<&'static str> {
             ALLOW => "-- waterline:allow(<lint>)",
             EXPAND => "-- waterline:expand",
             CONTRACT => "-- waterline:contract",
+            STATEMENT_TIMEOUT => "-- waterline:statement-timeout(<duration>)",
             _ => "-- waterline:no-transaction",
         })
 }
@@ -170,6 +193,25 @@ mod tests {
             .into_iter()
             .map(|e| (e.line, e.fault))
             .collect()
+    }
+
+    #[test]
+    fn reads_a_statement_timeout_and_a_class() {
+        let directives =
+            parse("-- waterline:statement-timeout(90s)\n-- waterline:expand\nSELECT 1;").unwrap();
+        assert_eq!(
+            directives.statement_timeout(),
+            Some(std::time::Duration::from_secs(90))
+        );
+        assert_eq!(directives.class(), Some(Class::Expand));
+        for bad in [
+            "statement-timeout(30)",
+            "statement-timeout()",
+            "statement-timeout(0s)",
+        ] {
+            let sql = format!("-- waterline:{bad}\nSELECT 1;");
+            assert_eq!(faults(&sql), [(1, DirectiveFault::BadTimeout)], "{bad}");
+        }
     }
 
     #[test]

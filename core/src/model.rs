@@ -87,6 +87,7 @@ pub struct Directives {
     no_transaction: bool,
     allowed_lints: Cow<'static, [Cow<'static, str>]>,
     class: Option<Class>,
+    statement_timeout: Option<std::time::Duration>,
 }
 
 impl Directives {
@@ -97,16 +98,29 @@ impl Directives {
             no_transaction,
             allowed_lints: Cow::Borrowed(allowed),
             class: None,
+            statement_timeout: None,
         }
     }
 
-    pub(crate) fn new(no_transaction: bool, allowed: Vec<String>, class: Option<Class>) -> Self {
+    pub(crate) fn new(
+        no_transaction: bool,
+        allowed: Vec<String>,
+        class: Option<Class>,
+        statement_timeout: Option<std::time::Duration>,
+    ) -> Self {
         let allowed: Vec<Cow<'static, str>> = allowed.into_iter().map(Cow::Owned).collect();
         Directives {
             no_transaction,
             allowed_lints: Cow::Owned(allowed),
             class,
+            statement_timeout,
         }
+    }
+
+    /// The longest any statement of the script may run (`-- waterline:statement-timeout(30s)`):
+    /// PostgreSQL's `statement_timeout`, MariaDB's `max_statement_time`; SQLite has none.
+    pub fn statement_timeout(&self) -> Option<std::time::Duration> {
+        self.statement_timeout
     }
 
     /// The class the script declares with `-- waterline:expand` or `-- waterline:contract`.
@@ -164,6 +178,13 @@ impl Script {
             directives: Directives::from_static(no_transaction, allowed_lints),
             statements: Cow::Borrowed(statements),
         }
+    }
+
+    /// This script with a statement timeout, in milliseconds (used by `embed_migrations!`).
+    #[doc(hidden)]
+    pub const fn with_statement_timeout(mut self, millis: u64) -> Self {
+        self.directives.statement_timeout = Some(std::time::Duration::from_millis(millis));
+        self
     }
 
     /// Statements are located only for scripts that run outside a transaction, where each

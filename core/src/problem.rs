@@ -363,6 +363,20 @@ pub enum Problem {
         suggestion: Option<&'static str>,
     },
 
+    /// `-- waterline:statement-timeout(...)` without a duration.
+    #[error(
+        "invalid directive `{written}` in `{file}` line {line}: statement-timeout takes a \
+         duration above zero, as in `-- waterline:statement-timeout(30s)` or `(2m)`"
+    )]
+    BadTimeout {
+        /// The script as shown to users, e.g. `migrations/024_add_codec.sql`.
+        file: String,
+        /// The 1-based line of the directive.
+        line: usize,
+        /// The directive as written, e.g. `-- waterline:statement-timeout(30)`.
+        written: String,
+    },
+
     /// `-- waterline:allow(...)` without valid lint names.
     #[error(
         "invalid directive `{written}` in `{file}` line {line}: allow takes lint names in \
@@ -448,6 +462,7 @@ impl Problem {
             | UnknownFile { file, .. }
             | UnknownDirective { file, .. }
             | BadAllow { file, .. }
+            | BadTimeout { file, .. }
             | UnknownLint { file, .. }
             | MisplacedDirective { file, .. } => file,
             Lint { finding } => &finding.file,
@@ -481,7 +496,8 @@ fn directive_fix(suggestion: &Option<&'static str>) -> String {
     match suggestion {
         Some(known) => format!("did you mean `{known}`?"),
         None => "the directives are `-- waterline:no-transaction`, `-- waterline:allow(<lint>)`, \
-                 `-- waterline:expand` and `-- waterline:contract`"
+                 `-- waterline:expand`, `-- waterline:contract` and \
+                 `-- waterline:statement-timeout(<duration>)`"
             .to_owned(),
     }
 }

@@ -299,6 +299,10 @@ impl Emitter<'_> {
             .statement_ranges()
             .iter()
             .map(|(start, end)| quote!((#start, #end)));
+        let timeout = directives.statement_timeout().map(|timeout| {
+            let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+            quote!(.with_statement_timeout(#millis))
+        });
         quote! {
             ::waterline::__private::Script::from_static(
                 #shown,
@@ -307,7 +311,7 @@ impl Emitter<'_> {
                 #no_transaction,
                 &[#(::waterline::__private::Cow::Borrowed(#allowed)),*],
                 &[#(#statements),*],
-            )
+            )#timeout
         }
     }
 }

@@ -356,6 +356,11 @@ fn directive_problem(shown: &str, error: directive::DirectiveError) -> Problem {
             line,
             written,
         },
+        DirectiveFault::BadTimeout => Problem::BadTimeout {
+            file,
+            line,
+            written,
+        },
         DirectiveFault::Misplaced => Problem::MisplacedDirective {
             file,
             line,

@@ -290,6 +290,7 @@ fn try_in_transaction(
     if let Some(set) = ctx.retry.set_timeout(ctx.backend()) {
         driver.batch(&set)?;
     }
+    set_statement_timeout(driver, ctx.backend(), attempt.script)?;
     match ctx.backend() {
         // One message is one implicit transaction: no BEGIN and COMMIT round trips.
         Backend::Postgres => script_and_row(driver, ctx, attempt),
@@ -616,7 +617,7 @@ fn run_outside_transaction(
     if backend == Backend::Mysql && !script.directives().no_transaction() {
         let mut outcome = Ok(());
         let committed = driver.transaction(&mut |tx| {
-            outcome = run_statements(tx, ctx, migration, &statements);
+            outcome = run_statements(tx, ctx, migration, script, &statements);
             match &outcome {
                 Ok(()) => Ok(()),
                 Err(_) => Err(diesel::result::Error::RollbackTransaction),
@@ -628,7 +629,38 @@ fn run_outside_transaction(
             (Ok(()), Ok(())) => Ok(()),
         };
     }
-    run_statements(driver, ctx, migration, &statements)
+    run_statements(driver, ctx, migration, script, &statements)
+}
+
+/// Sets the statement timeout `script` asks for (`-- waterline:statement-timeout(30s)`):
+/// PostgreSQL's `statement_timeout`, MariaDB's `max_statement_time` (MySQL proper has no
+/// such setting, and runs without one). The session's own value is put back after the
+/// migration, as every setting a migration changes.
+fn set_statement_timeout(
+    driver: &mut dyn Driver,
+    backend: Backend,
+    script: &Script,
+) -> QueryResult<()> {
+    let Some(timeout) = script.directives().statement_timeout() else {
+        return Ok(());
+    };
+    match backend {
+        Backend::Postgres => driver.batch(&format!(
+            "SET statement_timeout = '{}ms'",
+            timeout.as_millis()
+        )),
+        Backend::Mysql => {
+            let set = format!(
+                "SET SESSION max_statement_time = {:.3}",
+                timeout.as_secs_f64()
+            );
+            if let Err(error) = driver.batch(&set) {
+                tracing::debug!(%error, "no max_statement_time on this server");
+            }
+            Ok(())
+        }
+        Backend::Sqlite => Ok(()),
+    }
 }
 
 /// How a script run outside a transaction with its row failed.
@@ -675,6 +707,7 @@ fn run_statements(
     driver: &mut dyn Driver,
     ctx: &Context<'_>,
     migration: &Migration,
+    script: &Script,
     statements: &[&str],
 ) -> Result<(), Outside> {
     let backend = ctx.backend();
@@ -684,6 +717,7 @@ fn run_statements(
             .batch(set)
             .map_err(|cause| Outside::Failed { cause })?;
     }
+    set_statement_timeout(driver, backend, script).map_err(|cause| Outside::Failed { cause })?;
     for (index, sql) in statements.iter().enumerate() {
         let first = index == 0;
         if !first {

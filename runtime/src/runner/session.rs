@@ -136,12 +136,14 @@ impl Session {
 /// `DISCARD`, `PRAGMA`, `DO` or `set_config`. Read from its words, cheaply, and erring on the
 /// side of checking (an UPDATE's `SET` counts too): the check is one query.
 pub fn may_change(script: &Script) -> bool {
-    waterline_core::sql_text::words(script.sql()).any(|word| {
-        matches!(
-            word.as_ref(),
-            "SET" | "RESET" | "DISCARD" | "PRAGMA" | "DO" | "SET_CONFIG"
-        )
-    })
+    // The runner sets the statement timeout a script asks for.
+    script.directives().statement_timeout().is_some()
+        || waterline_core::sql_text::words(script.sql()).any(|word| {
+            matches!(
+                word.as_ref(),
+                "SET" | "RESET" | "DISCARD" | "PRAGMA" | "DO" | "SET_CONFIG"
+            )
+        })
 }
 
 /// The statement that sets `name` back to `value`. Names come from the server's own
