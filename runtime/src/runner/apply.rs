@@ -287,7 +287,12 @@ fn try_in_transaction(
     ctx: &Context<'_>,
     attempt: &Attempt<'_>,
 ) -> QueryResult<()> {
-    if let Some(set) = ctx.retry.set_timeout(ctx.backend()) {
+    // PostgreSQL sends its lock timeout with the migration, in one message.
+    if let Some(set) = ctx
+        .retry
+        .set_timeout(ctx.backend())
+        .filter(|_| ctx.backend() != Backend::Postgres)
+    {
         driver.batch(&set)?;
     }
     set_statement_timeout(driver, ctx.backend(), attempt.script)?;
@@ -449,7 +454,12 @@ fn script_and_row(
         let sql = attempt.script.sql();
         let replacing = attempt.replacing_sql(ctx);
         let message = message::apply_in_one_message(table, sql, &record, replacing.as_deref());
-        return driver.batch(&message);
+        // The lock timeout rides in the same message: no round trip of its own. A `SET` in
+        // it is undone with it should the try be rolled back.
+        return match ctx.retry.set_timeout(Backend::Postgres) {
+            Some(set) => driver.batch(&format!("{set};\n{message}")),
+            None => driver.batch(&message),
+        };
     }
     claim(
         driver,
