@@ -46,6 +46,15 @@ fn hold_the_table<C: TestConnection + Inspect>(conn: &mut C) {
     conn.run("SELECT COUNT(*) FROM reports");
 }
 
+/// A database with `reports`, and a second connection holding it in an open transaction.
+fn busy_table<C: TestConnection + Inspect>(db: &common::TestDb<C>) -> (C, C) {
+    let mut conn = db.connect();
+    base().run_pending(&mut conn).unwrap();
+    let mut blocker = db.connect();
+    hold_the_table(&mut blocker);
+    (conn, blocker)
+}
+
 /// How a blocker is named: PostgreSQL names the application, MariaDB the thread and user.
 fn names_the_blocker<C: TestConnection>(blockers: &[String]) -> bool {
     match C::BACKEND {
@@ -59,10 +68,7 @@ on_every_backend! {
         if Conn::BACKEND == Backend::Sqlite {
             return;
         }
-        let mut conn = db.connect();
-        base().run_pending(&mut conn).unwrap();
-        let mut blocker = db.connect();
-        hold_the_table(&mut blocker);
+        let (mut conn, mut blocker) = busy_table(&db);
 
         let (gave_way, events) = mpsc::channel::<Vec<String>>();
         let url = db.url.clone();
@@ -100,10 +106,7 @@ on_every_backend! {
         if Conn::BACKEND == Backend::Sqlite {
             return;
         }
-        let mut conn = db.connect();
-        base().run_pending(&mut conn).unwrap();
-        let mut blocker = db.connect();
-        hold_the_table(&mut blocker);
+        let (mut conn, mut blocker) = busy_table(&db);
         let error = with_total()
             .runner()
             .lock_retry(Duration::from_millis(100), Duration::from_secs(3))

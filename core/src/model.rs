@@ -31,6 +31,25 @@ impl Backend {
         }
     }
 
+    /// The backends an app is built with, from whether each of its features is on
+    /// (`postgres`, `mysql`, `sqlite`, in that order); every backend when none is, as when
+    /// the crate that asks cannot know.
+    pub fn compiled(postgres: bool, mysql: bool, sqlite: bool) -> Vec<Backend> {
+        let compiled: Vec<Backend> = [
+            (postgres, Backend::Postgres),
+            (mysql, Backend::Mysql),
+            (sqlite, Backend::Sqlite),
+        ]
+        .into_iter()
+        .filter_map(|(on, backend)| on.then_some(backend))
+        .collect();
+        if compiled.is_empty() {
+            Backend::ALL.to_vec()
+        } else {
+            compiled
+        }
+    }
+
     /// The backend whose variant files use `name`.
     pub fn from_name(name: &str) -> Option<Backend> {
         Backend::ALL.into_iter().find(|b| b.as_str() == name)

@@ -163,19 +163,11 @@ pub fn expand(input: Input) -> syn::Result<TokenStream> {
 /// The backends the app compiles waterline with (its features, forwarded to this crate), or
 /// every backend when none is known.
 fn compiled_backends() -> Vec<Backend> {
-    let compiled: Vec<Backend> = [
-        (cfg!(feature = "postgres"), Backend::Postgres),
-        (cfg!(feature = "mysql"), Backend::Mysql),
-        (cfg!(feature = "sqlite"), Backend::Sqlite),
-    ]
-    .into_iter()
-    .filter_map(|(on, backend)| on.then_some(backend))
-    .collect();
-    if compiled.is_empty() {
-        Backend::ALL.to_vec()
-    } else {
-        compiled
-    }
+    Backend::compiled(
+        cfg!(feature = "postgres"),
+        cfg!(feature = "mysql"),
+        cfg!(feature = "sqlite"),
+    )
 }
 
 /// The crate's directory; `CARGO_MANIFEST_DIR_OVERRIDE` first, so that trybuild's ui tests,

@@ -7,11 +7,12 @@
 //! `-- waterline:contract` at the top of an up script says it outright.
 
 use sqlparser::ast::{
-    AlterColumnOperation, AlterTable, AlterTableOperation, ColumnDef, ColumnOption, CreateTable,
-    CreateView, Statement as Ast,
+    AlterColumnOperation, AlterTable, AlterTableOperation, CreateTable, CreateView,
+    Statement as Ast,
 };
 
 use super::parse::{self, Parsed, Statement};
+use super::rules::adds_not_null_without_default;
 use crate::model::{Backend, Class, Migration, Script};
 
 /// The class of `migration`: what a directive of its up scripts says, else a contract when
@@ -81,7 +82,10 @@ fn statement_class(statement: &Statement) -> Class {
 /// Whether an `ALTER TABLE` operation only adds to what older code may use.
 fn expands(operation: &AlterTableOperation) -> bool {
     match operation {
-        AlterTableOperation::AddColumn { column_def, .. } => !required_without_default(column_def),
+        // A `NOT NULL` column without a default: older code that inserts rows without it fails.
+        AlterTableOperation::AddColumn { column_def, .. } => {
+            !adds_not_null_without_default(column_def)
+        }
         AlterTableOperation::AddConstraint { not_valid, .. } => *not_valid,
         AlterTableOperation::AlterColumn { op, .. } => matches!(
             op,
@@ -89,20 +93,6 @@ fn expands(operation: &AlterTableOperation) -> bool {
         ),
         _ => false,
     }
-}
-
-/// A `NOT NULL` column without a default: older code that inserts rows without it fails.
-fn required_without_default(column: &ColumnDef) -> bool {
-    let has = |test: fn(&ColumnOption) -> bool| column.options.iter().any(|o| test(&o.option));
-    has(|o| matches!(o, ColumnOption::NotNull))
-        && !has(|o| {
-            matches!(
-                o,
-                ColumnOption::Default(_)
-                    | ColumnOption::Generated { .. }
-                    | ColumnOption::Identity(_)
-            )
-        })
 }
 
 #[cfg(test)]

@@ -327,7 +327,7 @@ fn alter_rules(
 }
 
 /// A column that is NOT NULL, has no DEFAULT, and gets no value any other way.
-fn adds_not_null_without_default(column: &ColumnDef) -> bool {
+pub(super) fn adds_not_null_without_default(column: &ColumnDef) -> bool {
     let has =
         |test: fn(&ColumnOption) -> bool| column.options.iter().any(|option| test(&option.option));
     let serial =

@@ -71,18 +71,9 @@ pub fn lint(
 /// The backends this binary is built with, which the lints check for: as `embed_migrations!`
 /// does, from the same features.
 fn compiled_backends() -> Vec<waterline_core::Backend> {
-    use waterline_core::Backend;
-    let compiled: Vec<Backend> = [
-        (cfg!(feature = "postgres"), Backend::Postgres),
-        (cfg!(feature = "mysql"), Backend::Mysql),
-        (cfg!(feature = "sqlite"), Backend::Sqlite),
-    ]
-    .into_iter()
-    .filter_map(|(on, backend)| on.then_some(backend))
-    .collect();
-    if compiled.is_empty() {
-        Backend::ALL.to_vec()
-    } else {
-        compiled
-    }
+    waterline_core::Backend::compiled(
+        cfg!(feature = "postgres"),
+        cfg!(feature = "mysql"),
+        cfg!(feature = "sqlite"),
+    )
 }
