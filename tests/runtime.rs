@@ -275,7 +275,7 @@ on_every_backend! {
         assert!(!conn.table_exists("streams"));
         let error = migrations.runner().revert_last(&mut conn).unwrap_err();
         assert!(matches!(error, Error::Irreversible { .. }), "{error}");
-        assert_eq!(error.to_string(), "migration 001 `tests/fixtures/runtime/basic/001_create_streamers.sql` cannot be reverted: it has no down script; add a `down.sql` to its directory, or undo it by hand and `mark_unapplied(1)`");
+        assert_eq!(error.to_string(), "migration 001 `tests/fixtures/runtime/basic/001_create_streamers.sql` cannot be reverted: it has no down script, or one with no SQL; write a `down.sql` that undoes it (a single-file migration becomes a directory with `up.sql` and `down.sql`), or undo it by hand and `mark_unapplied(1)`");
         assert_eq!(migrations.run_pending(&mut conn).unwrap().migrations.len(), 2, "reverted migrations are pending again");
     }
 

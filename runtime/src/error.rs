@@ -339,10 +339,12 @@ pub enum Error {
         reason: String,
     },
 
-    /// A migration without a `down` script cannot be reverted.
+    /// A migration without a `down` script (or, in diesel's layout, with an empty one) cannot
+    /// be reverted.
     #[error(
-        "migration {migration} cannot be reverted: it has no down script; add a `down.sql` to its \
-         directory, or undo it by hand and `mark_unapplied({})`",
+        "migration {migration} cannot be reverted: it has no down script, or one with no SQL; \
+         write a `down.sql` that undoes it (a single-file migration becomes a directory with \
+         `up.sql` and `down.sql`), or undo it by hand and `mark_unapplied({})`",
         migration.version
     )]
     Irreversible {
