@@ -25,6 +25,21 @@ fn queries<C: Connection, T>(conn: &mut C, work: impl FnOnce(&mut C) -> T) -> (u
     (counter.load(Ordering::Relaxed), result)
 }
 
+/// The text of every query `work` sends on `conn`.
+fn query_texts<C: Connection, T>(conn: &mut C, work: impl FnOnce(&mut C) -> T) -> (Vec<String>, T) {
+    let texts = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = texts.clone();
+    conn.set_instrumentation(move |event: InstrumentationEvent<'_>| {
+        if let InstrumentationEvent::StartQuery { query, .. } = event {
+            seen.lock().unwrap().push(query.to_string());
+        }
+    });
+    let result = work(conn);
+    conn.set_instrumentation(|_: InstrumentationEvent<'_>| {});
+    let texts = std::mem::take(&mut *texts.lock().unwrap());
+    (texts, result)
+}
+
 /// `count` migrations, the first making a table the others touch without changing anything.
 fn many(count: usize) -> waterline::Migrations {
     let mut files = vec![(
@@ -114,6 +129,16 @@ on_every_backend! {
             Backend::Postgres | Backend::Mysql => 3,
         };
         assert_eq!((at_ten, at_thousand), (statements, statements));
+    }
+
+    fn a_run_with_work_reads_the_tracking_rows_once_under_the_lock(db) {
+        let mut conn = db.connect();
+        let migrations = fixture("runtime/basic");
+        migrations.runner().target(1).run_pending(&mut conn).unwrap();
+        let (texts, report) = query_texts(&mut conn, |conn| migrations.run_pending(conn).unwrap());
+        assert_eq!(report.migrations.len(), 2);
+        let full_reads = texts.iter().filter(|sql| sql.contains("ORDER BY version")).count();
+        assert_eq!(full_reads, 1, "{texts:#?}");
     }
 
     fn a_failed_migration_is_recorded_and_stops_the_run(db) {

@@ -39,8 +39,8 @@ impl<'m> Runner<'m> {
             }
         }
         let dialect = qualify(driver, dialect)?;
-        let mut guard = self.lock(driver, &dialect, Adoption::OnFirstRun)?;
-        let records = tables::read(guard.driver(), &dialect)?;
+        let mut guard = self.lock(driver, &dialect)?;
+        let records = self.read_records(guard.driver(), &dialect, Adoption::OnFirstRun)?;
         let pending = self.pending(&dialect, &records)?;
         let session = Session::save(guard.driver())?;
         fault::pause(fault::Point::Locked, 0);
@@ -516,13 +516,11 @@ impl<'m> Runner<'m> {
         Ok(Dialect::new(driver.backend(), &table))
     }
 
-    /// Takes the lock, makes sure the tracking table exists and, when `adopt` and the table
-    /// is empty, adopts what diesel_migrations recorded.
+    /// Takes the lock and makes sure the tracking table exists.
     fn lock<'d>(
         &self,
         driver: &'d mut dyn Driver,
         dialect: &Dialect,
-        adopt: Adoption,
     ) -> Result<LockGuard<'d>, Error> {
         let holder = self.who();
         let table = dialect.table();
@@ -536,20 +534,37 @@ impl<'m> Runner<'m> {
         };
         let mut guard = LockGuard::acquire(driver, dialect, &waiting, self.locking, &holder)?;
         tables::ensure(guard.driver(), dialect)?;
-        if adopt == Adoption::OnFirstRun {
-            self.adopt_on_first_run(guard.driver(), dialect)?;
-        }
         Ok(guard)
+    }
+
+    /// The tracking rows, read under the lock. With `adopt`, an empty table beside
+    /// `__diesel_schema_migrations` first adopts what diesel_migrations recorded, and is read
+    /// again: the one case that costs a second read.
+    fn read_records(
+        &self,
+        driver: &mut dyn Driver,
+        dialect: &Dialect,
+        adopt: Adoption,
+    ) -> Result<Vec<Record>, Error> {
+        let records = tables::read(driver, dialect)?;
+        if adopt == Adoption::Never || !records.is_empty() {
+            return Ok(records);
+        }
+        match self.adopt_on_first_run(driver, dialect)? {
+            true => tables::read(driver, dialect),
+            false => Ok(records),
+        }
     }
 
     /// On a tracking table with no rows beside an existing `__diesel_schema_migrations`,
     /// records as applied what diesel_migrations applied, so that the first run of a database
     /// diesel migrated runs only what is new to it.
-    fn adopt_on_first_run(&self, driver: &mut dyn Driver, dialect: &Dialect) -> Result<(), Error> {
-        let records = tables::read(driver, dialect)?;
-        if !records.is_empty() {
-            return Ok(());
-        }
+    /// Whether it adopted anything; called on an empty tracking table.
+    fn adopt_on_first_run(
+        &self,
+        driver: &mut dyn Driver,
+        dialect: &Dialect,
+    ) -> Result<bool, Error> {
         let applied_by = self.who();
         let ctx = Context {
             dialect,
@@ -559,15 +574,15 @@ impl<'m> Runner<'m> {
             stop: self.stop.as_ref(),
         };
         if adopt::recorded(driver, &ctx)?.is_none() {
-            return Ok(());
+            return Ok(false);
         }
-        let adopted = adopt::adopt(driver, &ctx, self.migrations.as_slice(), &records)?;
+        let adopted = adopt::adopt(driver, &ctx, self.migrations.as_slice(), &[])?;
         tracing::info!(
             table = dialect.table(),
             migrations = adopted.recorded.len(),
             "adopted the migrations `__diesel_schema_migrations` records as applied"
         );
-        Ok(())
+        Ok(!adopted.recorded.is_empty())
     }
 
     /// With [`Runner::keep_diesel_table`], makes `__diesel_schema_migrations` agree with the
@@ -608,8 +623,8 @@ impl<'m> Runner<'m> {
     ) -> Result<T, Error> {
         let dialect = self.prepare(driver)?;
         let dialect = qualify(driver, dialect)?;
-        let mut guard = self.lock(driver, &dialect, adopt)?;
-        let records = tables::read(guard.driver(), &dialect)?;
+        let mut guard = self.lock(driver, &dialect)?;
+        let records = self.read_records(guard.driver(), &dialect, adopt)?;
         let session = Session::save(guard.driver())?;
         let applied_by = self.who();
         let ctx = Context {
