@@ -186,12 +186,18 @@ fn days_in_month(year: u32, month: u32) -> u32 {
     }
 }
 
-/// The directory name `new` gives a migration written at `stamp` (RFC 3339, as
-/// `2026-11-22T01:02:03...`): diesel_cli 2.3's form, `2026-11-22-010203-0000_<name>`.
-pub fn new_name(stamp: &str, name: &str) -> Option<String> {
-    let date = stamp.get(..10)?;
-    let time: String = stamp.get(11..19)?.chars().filter(|c| *c != ':').collect();
-    Some(format!("{date}-{time}-0000_{name}"))
+/// A version number written in diesel_cli 2.3's form: `201708312304570001` is
+/// `2017-08-31-230457-0001`, the version `new` writes and fixes propose.
+pub fn written(version: u64) -> String {
+    let digits = format!("{version:018}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &digits[..4],
+        &digits[4..6],
+        &digits[6..8],
+        &digits[8..14],
+        &digits[14..]
+    )
 }
 
 #[cfg(test)]
@@ -278,10 +284,13 @@ mod tests {
     }
 
     #[test]
-    fn new_names_are_diesel_clis() {
+    fn a_number_is_written_in_diesel_clis_form_and_read_back() {
+        assert_eq!(written(202611220102030000), "2026-11-22-010203-0000");
         assert_eq!(
-            new_name("2026-11-22T01:02:03.000004Z", "add_codec").as_deref(),
-            Some("2026-11-22-010203-0000_add_codec")
+            parse(&format!("{}_x", written(201708312304570001)))
+                .unwrap()
+                .version,
+            201708312304570001
         );
     }
 }

@@ -150,15 +150,7 @@ fn next_suffix(stem: &str, version: u64, taken: impl Fn(u64) -> bool) -> String 
     while taken(next) && next % 10_000 != 9_999 {
         next += 1;
     }
-    let digits = format!("{next:018}");
-    format!(
-        "{}-{}-{}-{}-{}_{name}",
-        &digits[..4],
-        &digits[4..6],
-        &digits[6..8],
-        &digits[8..14],
-        &digits[14..]
-    )
+    format!("{}_{name}", diesel::written(next))
 }
 
 #[cfg(test)]

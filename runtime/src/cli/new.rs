@@ -128,15 +128,7 @@ fn diesel_migration(
     name: &str,
     version: u64,
 ) -> Result<Vec<NewFile>, String> {
-    let digits = format!("{version:018}");
-    let written = format!(
-        "{}-{}-{}-{}-{}",
-        &digits[..4],
-        &digits[4..6],
-        &digits[6..8],
-        &digits[8..14],
-        &digits[14..]
-    );
+    let written = waterline_core::diesel::written(version);
     let entry = format!("{written}_{name}");
     if let Some(fault) = name::name_fault(name) {
         let suggestion = name::suggest_name(name).unwrap_or_else(|| "<name>".to_owned());
