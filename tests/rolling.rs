@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{set, Inspect, TestConnection};
+use common::{set, Inspect};
 use waterline::{Ahead, Error, Migrations};
 
 /// The migrations of the four builds, oldest first: build `n` embeds the first `n`.
@@ -108,5 +108,4 @@ fn the_class_is_recorded_in_the_tracking_row() {
         "SELECT group_concat(class, ',') AS t FROM (SELECT class FROM waterline_migrations ORDER BY version)",
     );
     assert_eq!(classes.as_deref(), Some("expand,expand,contract,expand"));
-    let _ = <diesel::SqliteConnection as TestConnection>::BACKEND;
 }

@@ -344,6 +344,31 @@ macro_rules! on_every_backend {
     };
 }
 
+/// [`on_every_backend!`] for the database servers only, PostgreSQL and MariaDB: for what
+/// SQLite has no counterpart of (one writer, no lock queue), so that no test passes there by
+/// asserting nothing.
+#[macro_export]
+macro_rules! on_servers {
+    ($(fn $name:ident($db:ident) $body:block)*) => {
+        #[cfg(feature = "postgres")]
+        mod postgres {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(dead_code)]
+            type Conn = diesel::PgConnection;
+            $(#[test] fn $name() { let Some($db) = common::TestDb::<Conn>::new() else { return }; $body })*
+        }
+        #[cfg(feature = "mysql")]
+        mod mysql {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(dead_code)]
+            type Conn = diesel::MysqlConnection;
+            $(#[test] fn $name() { let Some($db) = common::TestDb::<Conn>::new() else { return }; $body })*
+        }
+    };
+}
+
 /// Copies folder `from` into `to`, recursively.
 pub fn copy_folder(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
