@@ -239,8 +239,8 @@ pub enum Problem {
 
     /// A `metadata.toml` that is not what diesel_migrations reads.
     #[error(
-        "`{file}`: {what}; diesel_migrations reads one key, `run_in_transaction = false` to \
-         run the scripts outside a transaction"
+        "`{file}`: {what}; diesel_migrations reads one key: write `run_in_transaction = false` \
+         to run the scripts outside a transaction, or delete the file to run them in one"
     )]
     BadMetadata {
         /// The file as shown to users, e.g. `migrations/2017-08-31-230457_x/metadata.toml`.

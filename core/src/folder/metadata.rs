@@ -80,7 +80,8 @@ mod tests {
             problems,
             [
                 "`m/x/metadata.toml`: unknown key `run_in_transactoin`; diesel_migrations reads \
-              one key, `run_in_transaction = false` to run the scripts outside a transaction"
+                 one key: write `run_in_transaction = false` to run the scripts outside a \
+                 transaction, or delete the file to run them in one"
             ]
         );
         let (_, problems) = read("run_in_transaction = \"no\"\n");
