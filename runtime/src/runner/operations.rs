@@ -104,12 +104,14 @@ impl<'m> Runner<'m> {
         report: &mut Report,
     ) -> Result<(), Error> {
         let dialect = ctx.dialect;
+        // What a stop before `pending[index]` reports: what ran, and that one and the rest.
+        let stopped = |report: &Report, index: usize| Error::Stopped {
+            applied: report.migrations.clone(),
+            pending: pending[index..].iter().map(|m| migration_ref(m)).collect(),
+        };
         for (index, &migration) in pending.iter().enumerate() {
             if self.stop_requested() {
-                return Err(Error::Stopped {
-                    applied: report.migrations.clone(),
-                    pending: pending[index..].iter().map(|m| migration_ref(m)).collect(),
-                });
+                return Err(stopped(report, index));
             }
             guard.renew()?;
             let replacing = row_status(records, migration.version());
@@ -128,12 +130,7 @@ impl<'m> Runner<'m> {
             });
             let ran = match ran {
                 // Stopped while giving way to table locks: nothing of this migration applied.
-                Err(Error::Stopped { .. }) => {
-                    return Err(Error::Stopped {
-                        applied: report.migrations.clone(),
-                        pending: pending[index..].iter().map(|m| migration_ref(m)).collect(),
-                    })
-                }
+                Err(Error::Stopped { .. }) => return Err(stopped(report, index)),
                 ran => ran?,
             };
             report.migrations.push(ran);
