@@ -312,35 +312,30 @@ pub fn fixture(folder: &str) -> waterline::Migrations {
     waterline::Migrations::from_folder(dir, &format!("tests/fixtures/{folder}")).unwrap()
 }
 
+/// One backend's module of tests: `mod $module`, compiled with `$feature`, with `Conn` its
+/// connection type and `$db` its [`TestDb`] (the test returns at once, having said so, when
+/// the backend's server URL is unset).
+#[macro_export]
+macro_rules! backend_tests {
+    ($module:ident, $feature:literal, $conn:ty, $(fn $name:ident($db:ident) $body:block)*) => {
+        #[cfg(feature = $feature)]
+        mod $module {
+            #[allow(unused_imports)]
+            use super::*;
+            #[allow(dead_code)]
+            type Conn = $conn;
+            $(#[test] fn $name() { let Some($db) = common::TestDb::<Conn>::new() else { return }; $body })*
+        }
+    };
+}
+
 /// Defines each test once per compiled-in backend: `mod sqlite`, `mod postgres`, `mod mysql`,
 /// with `Conn` the backend's connection type and `$db` its [`TestDb`].
 #[macro_export]
 macro_rules! on_every_backend {
-    ($(fn $name:ident($db:ident) $body:block)*) => {
-        #[cfg(feature = "sqlite")]
-        mod sqlite {
-            #[allow(unused_imports)]
-            use super::*;
-            #[allow(dead_code)]
-            type Conn = diesel::SqliteConnection;
-            $(#[test] fn $name() { let Some($db) = common::TestDb::<Conn>::new() else { return }; $body })*
-        }
-        #[cfg(feature = "postgres")]
-        mod postgres {
-            #[allow(unused_imports)]
-            use super::*;
-            #[allow(dead_code)]
-            type Conn = diesel::PgConnection;
-            $(#[test] fn $name() { let Some($db) = common::TestDb::<Conn>::new() else { return }; $body })*
-        }
-        #[cfg(feature = "mysql")]
-        mod mysql {
-            #[allow(unused_imports)]
-            use super::*;
-            #[allow(dead_code)]
-            type Conn = diesel::MysqlConnection;
-            $(#[test] fn $name() { let Some($db) = common::TestDb::<Conn>::new() else { return }; $body })*
-        }
+    ($($tests:tt)*) => {
+        backend_tests!(sqlite, "sqlite", diesel::SqliteConnection, $($tests)*);
+        on_servers!($($tests)*);
     };
 }
 
@@ -349,23 +344,9 @@ macro_rules! on_every_backend {
 /// asserting nothing.
 #[macro_export]
 macro_rules! on_servers {
-    ($(fn $name:ident($db:ident) $body:block)*) => {
-        #[cfg(feature = "postgres")]
-        mod postgres {
-            #[allow(unused_imports)]
-            use super::*;
-            #[allow(dead_code)]
-            type Conn = diesel::PgConnection;
-            $(#[test] fn $name() { let Some($db) = common::TestDb::<Conn>::new() else { return }; $body })*
-        }
-        #[cfg(feature = "mysql")]
-        mod mysql {
-            #[allow(unused_imports)]
-            use super::*;
-            #[allow(dead_code)]
-            type Conn = diesel::MysqlConnection;
-            $(#[test] fn $name() { let Some($db) = common::TestDb::<Conn>::new() else { return }; $body })*
-        }
+    ($($tests:tt)*) => {
+        backend_tests!(postgres, "postgres", diesel::PgConnection, $($tests)*);
+        backend_tests!(mysql, "mysql", diesel::MysqlConnection, $($tests)*);
     };
 }
 
