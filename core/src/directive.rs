@@ -5,6 +5,10 @@
 //! - `-- waterline:expand` or `-- waterline:contract` declares whether older binaries still
 //!   work after the migration, where the analysis cannot tell or is wrong;
 //! - `-- waterline:statement-timeout(30s)` bounds how long any statement of the script runs.
+//!
+//! A migration written in Rust takes the same directives as `//` comments before its first
+//! item, and one more: `// waterline:background` runs it after start-up
+//! ([`parse_rust`]).
 
 use crate::model::{Class, Directives};
 use crate::sql_text::{self, LineComment};
@@ -15,6 +19,7 @@ const ALLOW: &str = "allow";
 const EXPAND: &str = "expand";
 const CONTRACT: &str = "contract";
 const STATEMENT_TIMEOUT: &str = "statement-timeout";
+const BACKGROUND: &str = "background";
 
 /// What is wrong with a directive, and on which line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -45,6 +50,8 @@ pub enum DirectiveFault {
     Misplaced,
     /// `statement-timeout(...)` without a duration such as `30s` or `2m`.
     BadTimeout,
+    /// `background` in a SQL script: only a migration written in Rust can run after start-up.
+    BackgroundInSql,
 }
 
 /// Reads the directives of a script, reporting every bad one.
@@ -60,6 +67,7 @@ pub fn parse(sql: &str) -> Result<Directives, Vec<DirectiveError>> {
             continue;
         };
         match parse_body(body) {
+            Ok(Parsed::Background) => errors.push(error(comment, DirectiveFault::BackgroundInSql)),
             Ok(Parsed::NoTransaction) => no_transaction = true,
             Ok(Parsed::Allow(lints)) => allowed.extend(lints),
             Ok(Parsed::Class(declared)) => class = Some(declared),
@@ -83,7 +91,56 @@ pub fn parse(sql: &str) -> Result<Directives, Vec<DirectiveError>> {
     }
 }
 
+/// Reads the directives of a migration written in Rust: `// waterline:...` (or `//!`) line
+/// comments before its first other line. `background` implies `no-transaction`: its batches
+/// commit one by one. Comments after the first item are not read.
+pub fn parse_rust(source: &str) -> Result<Directives, Vec<DirectiveError>> {
+    let (mut no_transaction, mut background) = (false, false);
+    let (mut class, mut statement_timeout) = (None, None);
+    let mut errors = Vec::new();
+    for (index, line) in source.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let Some(comment) = line.strip_prefix("//") else {
+            break;
+        };
+        let comment = comment.strip_prefix('!').unwrap_or(comment);
+        let Some(body) = directive_body(comment) else {
+            continue;
+        };
+        match parse_body(body) {
+            Ok(Parsed::Background) => background = true,
+            Ok(Parsed::NoTransaction) => no_transaction = true,
+            Ok(Parsed::Class(declared)) => class = Some(declared),
+            Ok(Parsed::StatementTimeout(timeout)) => statement_timeout = Some(timeout),
+            Ok(Parsed::Allow(_)) => errors.push(DirectiveError {
+                line: index + 1,
+                written: line.to_owned(),
+                fault: DirectiveFault::Unknown { suggestion: None },
+            }),
+            Err(fault) => errors.push(DirectiveError {
+                line: index + 1,
+                written: line.to_owned(),
+                fault,
+            }),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let directives = Directives::new(
+        no_transaction || background,
+        Vec::new(),
+        class,
+        statement_timeout,
+    );
+    Ok(directives.in_background(background))
+}
+
 enum Parsed {
+    Background,
     NoTransaction,
     Allow(Vec<String>),
     Class(Class),
@@ -98,6 +155,9 @@ fn directive_body(comment: &str) -> Option<&str> {
 fn parse_body(body: &str) -> Result<Parsed, DirectiveFault> {
     if body == NO_TRANSACTION {
         return Ok(Parsed::NoTransaction);
+    }
+    if body == BACKGROUND {
+        return Ok(Parsed::Background);
     }
     if let Some(class) = Class::parse(body).filter(|_| body == EXPAND || body == CONTRACT) {
         return Ok(Parsed::Class(class));
@@ -144,18 +204,26 @@ fn is_lint_name(name: &str) -> bool {
 }
 
 fn closest_directive(keyword: &str) -> Option<&'static str> {
-    [NO_TRANSACTION, ALLOW, EXPAND, CONTRACT, STATEMENT_TIMEOUT]
-        .into_iter()
-        .map(|known| (strsim::levenshtein(keyword, known), known))
-        .filter(|(distance, _)| *distance <= 3)
-        .min()
-        .map(|(_, known)| match known {
-            ALLOW => "-- waterline:allow(<lint>)",
-            EXPAND => "-- waterline:expand",
-            CONTRACT => "-- waterline:contract",
-            STATEMENT_TIMEOUT => "-- waterline:statement-timeout(<duration>)",
-            _ => "-- waterline:no-transaction",
-        })
+    [
+        NO_TRANSACTION,
+        ALLOW,
+        EXPAND,
+        CONTRACT,
+        STATEMENT_TIMEOUT,
+        BACKGROUND,
+    ]
+    .into_iter()
+    .map(|known| (strsim::levenshtein(keyword, known), known))
+    .filter(|(distance, _)| *distance <= 3)
+    .min()
+    .map(|(_, known)| match known {
+        ALLOW => "-- waterline:allow(<lint>)",
+        EXPAND => "-- waterline:expand",
+        CONTRACT => "-- waterline:contract",
+        STATEMENT_TIMEOUT => "-- waterline:statement-timeout(<duration>)",
+        BACKGROUND => "// waterline:background",
+        _ => "-- waterline:no-transaction",
+    })
 }
 
 /// Directives written after the first statement.

@@ -107,6 +107,7 @@ pub struct Directives {
     allowed_lints: Cow<'static, [Cow<'static, str>]>,
     class: Option<Class>,
     statement_timeout: Option<std::time::Duration>,
+    background: bool,
 }
 
 impl Directives {
@@ -118,6 +119,7 @@ impl Directives {
             allowed_lints: Cow::Borrowed(allowed),
             class: None,
             statement_timeout: None,
+            background: false,
         }
     }
 
@@ -133,7 +135,21 @@ impl Directives {
             allowed_lints: Cow::Owned(allowed),
             class,
             statement_timeout,
+            background: false,
         }
+    }
+
+    /// These directives, run after start-up when `background`.
+    pub(crate) fn in_background(mut self, background: bool) -> Self {
+        self.background = background;
+        self
+    }
+
+    /// Whether the migration runs after start-up, by `Runner::run_background`
+    /// (`// waterline:background`, in a migration written in Rust only). Implies
+    /// [`no_transaction`](Self::no_transaction).
+    pub fn background(&self) -> bool {
+        self.background
     }
 
     /// The longest any statement of the script may run (`-- waterline:statement-timeout(30s)`):
@@ -176,6 +192,7 @@ pub struct Script {
     checksum: Checksum,
     directives: Directives,
     statements: Cow<'static, [(usize, usize)]>,
+    rust: bool,
 }
 
 impl Script {
@@ -196,7 +213,38 @@ impl Script {
             checksum: Checksum::from_bytes(checksum),
             directives: Directives::from_static(no_transaction, allowed_lints),
             statements: Cow::Borrowed(statements),
+            rust: false,
         }
+    }
+
+    /// This script as the source of a migration written in Rust, run in the background when
+    /// `background` (used by `embed_migrations!`).
+    #[doc(hidden)]
+    pub const fn rust(mut self, background: bool) -> Self {
+        self.rust = true;
+        self.directives.background = background;
+        self
+    }
+
+    /// The source of a migration written in Rust, read from a folder: checksummed like SQL,
+    /// never run as SQL.
+    pub(crate) fn new_rust(path: String, text: String, directives: Directives) -> Self {
+        let checksum = Checksum::of(&text);
+        Script {
+            path: Cow::Owned(path),
+            text: Cow::Owned(text),
+            checksum,
+            directives,
+            statements: Cow::Owned(Vec::new()),
+            rust: true,
+        }
+    }
+
+    /// Whether this is the source of a migration written in Rust (`012_backfill.rs`), whose
+    /// `up` function the runner calls; its [`sql`](Self::sql) is the Rust source, checksummed
+    /// as a script is, and never sent to a database.
+    pub fn is_rust(&self) -> bool {
+        self.rust
     }
 
     /// This script with a statement timeout, in milliseconds (used by `embed_migrations!`).
@@ -225,6 +273,7 @@ impl Script {
             checksum,
             directives,
             statements: Cow::Owned(statements),
+            rust: false,
         }
     }
 
@@ -475,6 +524,29 @@ impl Migration {
             Some((dir, _)) => dir,
             None => path,
         }
+    }
+
+    /// Whether the migration is written in Rust: its up script is a `.rs` file.
+    pub fn is_rust(&self) -> bool {
+        self.up.default.as_ref().is_some_and(Script::is_rust)
+    }
+
+    /// Whether a run that stopped part-way through this migration may run it again from the
+    /// top, to resume: a migration written in Rust outside a transaction, whose batches
+    /// record checkpoints. A SQL script run outside a transaction is never run twice.
+    pub fn is_resumable(&self) -> bool {
+        self.up
+            .default
+            .as_ref()
+            .is_some_and(|s| s.is_rust() && s.directives().no_transaction())
+    }
+
+    /// Whether the migration runs after start-up (`// waterline:background`).
+    pub fn is_background(&self) -> bool {
+        self.up
+            .default
+            .as_ref()
+            .is_some_and(|s| s.directives().background())
     }
 
     /// The forward scripts.

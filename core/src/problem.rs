@@ -363,6 +363,22 @@ pub enum Problem {
         suggestion: Option<&'static str>,
     },
 
+    /// `-- waterline:background` in a SQL script: only a migration written in Rust runs after
+    /// start-up.
+    #[error(
+        "invalid directive `{written}` in `{file}` line {line}: only a migration written in \
+         Rust can run in the background, where its batches commit one by one; write it as \
+         `<version>_<name>.rs` with `// waterline:background`, or remove the directive"
+    )]
+    BackgroundInSql {
+        /// The script as shown to users, e.g. `migrations/024_add_codec.sql`.
+        file: String,
+        /// The 1-based line of the directive.
+        line: usize,
+        /// The directive as written.
+        written: String,
+    },
+
     /// `-- waterline:statement-timeout(...)` without a duration.
     #[error(
         "invalid directive `{written}` in `{file}` line {line}: statement-timeout takes a \
@@ -463,6 +479,7 @@ impl Problem {
             | UnknownDirective { file, .. }
             | BadAllow { file, .. }
             | BadTimeout { file, .. }
+            | BackgroundInSql { file, .. }
             | UnknownLint { file, .. }
             | MisplacedDirective { file, .. } => file,
             Lint { finding } => &finding.file,

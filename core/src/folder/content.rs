@@ -45,6 +45,13 @@ pub(super) fn read(
         notices,
     };
     match candidate.kind {
+        Kind::File if candidate.extension.as_deref() == Some(super::entries::RUST) => {
+            let up = reader.rust_source(&candidate.path, &candidate.shown)?;
+            Some((
+                Direction::new(Some(up), Vec::new()),
+                Direction::new(None, Vec::new()),
+            ))
+        }
         Kind::File => {
             let up = reader.script(&candidate.path, &candidate.shown, Role::Up)?;
             Some((
@@ -242,7 +249,23 @@ impl Reader<'_> {
         }
     }
 
-    fn read_script(&mut self, path: &Path, shown: &str, role: Role) -> Read {
+    /// The source of a migration written in Rust, with its `// waterline:` directives. Its
+    /// entry points are checked by `embed_migrations!`, which compiles it.
+    fn rust_source(&mut self, path: &Path, shown: &str) -> Option<Script> {
+        let text = self.text(path, shown)?;
+        match directive::parse_rust(&text) {
+            Ok(directives) => Some(Script::new_rust(shown.to_owned(), text, directives)),
+            Err(errors) => {
+                let problems = errors.into_iter().map(|e| directive_problem(shown, e));
+                self.problems.extend(problems);
+                None
+            }
+        }
+    }
+
+    /// The text of the file at `path`: at most [`MAX_SCRIPT_BYTES`](super::MAX_SCRIPT_BYTES),
+    /// in UTF-8.
+    fn text(&mut self, path: &Path, shown: &str) -> Option<String> {
         let problems = &mut *self.problems;
         if let Ok(meta) = fs::metadata(path) {
             if meta.len() > super::MAX_SCRIPT_BYTES {
@@ -250,7 +273,7 @@ impl Reader<'_> {
                     file: shown.to_owned(),
                     bytes: meta.len(),
                 });
-                return Read::Failed;
+                return None;
             }
         }
         let bytes = match fs::read(path) {
@@ -260,11 +283,11 @@ impl Reader<'_> {
                     file: shown.to_owned(),
                     reason: error.to_string(),
                 });
-                return Read::Failed;
+                return None;
             }
         };
-        let text = match String::from_utf8(bytes) {
-            Ok(text) => text,
+        match String::from_utf8(bytes) {
+            Ok(text) => Some(text),
             Err(error) => {
                 let (line, column) = position(error.as_bytes(), error.utf8_error().valid_up_to());
                 problems.push(Problem::NotUtf8 {
@@ -272,9 +295,16 @@ impl Reader<'_> {
                     line,
                     column,
                 });
-                return Read::Failed;
+                None
             }
+        }
+    }
+
+    fn read_script(&mut self, path: &Path, shown: &str, role: Role) -> Read {
+        let Some(text) = self.text(path, shown) else {
+            return Read::Failed;
         };
+        let problems = &mut *self.problems;
         let before = problems.len();
         if let Some(offset) = text.find('\0') {
             problems.push(Problem::NulByte {
@@ -357,6 +387,11 @@ fn directive_problem(shown: &str, error: directive::DirectiveError) -> Problem {
             written,
         },
         DirectiveFault::BadTimeout => Problem::BadTimeout {
+            file,
+            line,
+            written,
+        },
+        DirectiveFault::BackgroundInSql => Problem::BackgroundInSql {
             file,
             line,
             written,

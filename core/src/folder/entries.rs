@@ -1,7 +1,7 @@
 //! Lists the entries of a migrations folder that are migrations: `.sql` files (any case of
-//! the extension, so `.SQL` is reported rather than skipped) and directories whose name
-//! starts with a digit or that hold an `up.sql` or `down.sql`. Dotfiles and other files are
-//! ignored.
+//! the extension, so `.SQL` is reported rather than skipped), `.rs` files (migrations written
+//! in Rust) and directories whose name starts with a digit or that hold an `up.sql` or
+//! `down.sql`. Dotfiles and other files are ignored.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -11,7 +11,7 @@ use crate::problem::{Problem, Problems};
 /// Whether a migration is a single file or a directory of scripts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
-    /// `024_add_codec.sql`
+    /// `024_add_codec.sql`, or `024_add_codec.rs` for a migration written in Rust
     File,
     /// `024_add_codec/` with `up.sql` and optionally `down.sql`
     Directory,
@@ -27,7 +27,7 @@ pub struct Candidate {
     pub shown: String,
     /// The file name without its extension, or the directory name.
     pub stem: String,
-    /// The extension as written (`sql`, `SQL`, ...), for files.
+    /// The extension as written (`sql`, `SQL`, `rs`, ...), for files.
     pub extension: Option<String>,
     /// File or directory.
     pub kind: Kind,
@@ -88,9 +88,9 @@ fn classify(
     let meta = fs::metadata(path);
     let kind = match &meta {
         Ok(meta) if meta.is_dir() && looks_like_migration_dir(&lossy, path) => Kind::Directory,
-        Ok(meta) if meta.is_file() && sql_extension(&lossy).is_some() => Kind::File,
+        Ok(meta) if meta.is_file() && migration_extension(&lossy).is_some() => Kind::File,
         Ok(_) => return None,
-        Err(_) if sql_extension(&lossy).is_some() || starts_with_digit(&lossy) => {
+        Err(_) if migration_extension(&lossy).is_some() || starts_with_digit(&lossy) => {
             let reason = "it is a broken symlink or cannot be opened".to_owned();
             problems.push(Problem::Unreadable {
                 file: shown,
@@ -113,7 +113,7 @@ fn classify(
     }
     let (stem, extension) = match kind {
         Kind::File => {
-            let extension = sql_extension(name)?;
+            let extension = migration_extension(name)?;
             (
                 &name[..name.len() - extension.len() - 1],
                 Some(extension.to_owned()),
@@ -130,11 +130,14 @@ fn classify(
     })
 }
 
-/// The extension of `name` when it is `sql` in any case.
-fn sql_extension(name: &str) -> Option<&str> {
+/// The extension of `name` when it is a migration's: `sql` in any case, or `rs`.
+fn migration_extension(name: &str) -> Option<&str> {
     let (_, extension) = name.rsplit_once('.')?;
-    extension.eq_ignore_ascii_case("sql").then_some(extension)
+    (extension.eq_ignore_ascii_case("sql") || extension == RUST).then_some(extension)
 }
+
+/// The extension of a migration written in Rust.
+pub(crate) const RUST: &str = "rs";
 
 fn starts_with_digit(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_digit())

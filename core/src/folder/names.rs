@@ -187,6 +187,7 @@ impl Fix {
             },
         };
         let extension = match candidate.kind {
+            Kind::File if candidate.extension.as_deref() == Some(super::entries::RUST) => ".rs",
             Kind::File => ".sql",
             Kind::Directory => "",
         };
@@ -247,7 +248,7 @@ fn extension_problem(candidate: &Candidate, fix: &Fix, problems: &mut Vec<Proble
     if candidate
         .extension
         .as_deref()
-        .is_some_and(|extension| extension != "sql")
+        .is_some_and(|extension| extension != "sql" && extension != super::entries::RUST)
     {
         let fix = match &fix.corrected {
             Some(_) => fix.sentence(),

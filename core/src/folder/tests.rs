@@ -633,3 +633,62 @@ mod diesel_layout {
         assert!(problem.contains("up.sql"), "{problem}");
     }
 }
+
+#[test]
+fn a_rust_file_is_a_migration_in_the_same_order_checksummed_like_sql() {
+    let source = "// waterline:background\n// waterline:expand\nuse x;\npub fn up() {}\n";
+    let dir = folder(&[
+        ("001_create_streamers.sql", SQL),
+        ("002_backfill_images.rs", source.as_bytes()),
+        ("003_index.sql", SQL),
+    ]);
+    let migrations = read_folder(dir.path(), "migrations").unwrap();
+    let versions: Vec<_> = migrations
+        .iter()
+        .map(|m| (m.version(), m.is_rust()))
+        .collect();
+    assert_eq!(versions, [(1, false), (2, true), (3, false)]);
+    let rust = &migrations[1];
+    assert_eq!(rust.path(), "migrations/002_backfill_images.rs");
+    assert_eq!(rust.name(), "backfill_images");
+    assert!(rust.is_background() && rust.is_resumable());
+    assert_eq!(rust.class(), crate::Class::Expand);
+    let script = rust.up().default_script().unwrap();
+    assert_eq!(script.checksum(), Checksum::of(source));
+    assert_eq!(script.statements().count(), 0);
+}
+
+#[test]
+fn a_rust_migration_is_a_contract_in_a_transaction_unless_it_says_otherwise() {
+    let dir = folder(&[(
+        "001_fill.rs",
+        b"//! Fills.\npub fn up() {}\n// waterline:background\n",
+    )]);
+    let migrations = read_folder(dir.path(), "migrations").unwrap();
+    let rust = &migrations[0];
+    assert!(!rust.is_background() && !rust.is_resumable());
+    assert_eq!(rust.class(), crate::Class::Contract);
+}
+
+#[test]
+fn a_badly_named_rust_file_gets_the_rust_fix() {
+    assert_eq!(
+        message(&[("012-backfill.rs", b"pub fn up() {}")]),
+        "invalid migration name `migrations/012-backfill.rs`: the version must be followed by \
+         `_`, not `-`; rename it to `012_backfill.rs`"
+    );
+}
+
+#[test]
+fn background_in_sql_is_refused_with_the_rust_form() {
+    assert_eq!(
+        message(&[(
+            "001_fill.sql",
+            b"-- waterline:background\nUPDATE t SET id = 1;"
+        )]),
+        "invalid directive `-- waterline:background` in `migrations/001_fill.sql` line 1: only a \
+         migration written in Rust can run in the background, where its batches commit one by \
+         one; write it as `<version>_<name>.rs` with `// waterline:background`, or remove the \
+         directive"
+    );
+}
