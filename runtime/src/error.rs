@@ -234,6 +234,45 @@ pub enum Error {
         cause: Box<diesel::result::Error>,
     },
 
+    /// A resumable migration (written in Rust, outside a transaction) is held by another
+    /// run whose heartbeat is live. Nothing of it ran here.
+    #[error(
+        "migration {migration} is being run by {holder}, whose hold in `{table}` is live; \
+         nothing of it ran here; it goes on after that run, or is taken over here once that \
+         run's heartbeat has stopped for {}",
+        humantime::format_duration(*lease)
+    )]
+    HeldElsewhere {
+        /// The migration.
+        migration: Box<MigrationRef>,
+        /// The table of holds.
+        table: String,
+        /// Who holds it.
+        holder: String,
+        /// How long a hold lasts without a heartbeat.
+        lease: Duration,
+    },
+
+    /// Another run took over a resumable migration while this one ran it: this run's
+    /// heartbeat had stopped for longer than the lease (a batch, or the code between two,
+    /// took longer). The batch in progress was rolled back; the other run goes on from the
+    /// last checkpoint, so no batch is applied twice.
+    #[error(
+        "migration {migration} was taken over by another run ({holder}) after this run's \
+         heartbeat stopped for longer than its lease ({}); the batch in progress was rolled \
+         back and the other run goes on from the last checkpoint; give batches less work, or \
+         the runner a longer `heartbeat_lease`",
+        humantime::format_duration(*lease)
+    )]
+    TakenOver {
+        /// The migration.
+        migration: Box<MigrationRef>,
+        /// Who holds it now, if known.
+        holder: String,
+        /// How long a hold lasts without a heartbeat.
+        lease: Duration,
+    },
+
     /// Another process wrote the row of a migration this one was about to run: with the lock
     /// off, the row is the claim, and a migration is only ever run by the process that wrote
     /// it. Nothing of the migration ran in this process.
@@ -461,6 +500,8 @@ impl Error {
             | Error::RevertFailed { migration, .. }
             | Error::Unfinished { migration, .. }
             | Error::Claimed { migration, .. }
+            | Error::HeldElsewhere { migration, .. }
+            | Error::TakenOver { migration, .. }
             | Error::Irreversible { migration }
             | Error::LockRetriesExhausted { migration, .. }
             | Error::NotRecorded { migration, .. }

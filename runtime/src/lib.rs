@@ -75,6 +75,12 @@
 )]
 pub mod cli;
 #[cfg(feature = "runner")]
+#[cfg_attr(
+    docsrs,
+    doc(cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite")))
+)]
+pub mod code;
+#[cfg(feature = "runner")]
 mod error;
 pub mod guide;
 mod migrations;
@@ -105,7 +111,7 @@ pub use no_backend::MigrationConnection;
 pub use runner::{
     Ahead, Baseline, LockRetry, Locking, MigrationConnection, MigrationStatus, Plan,
     PlannedMigration, Progress, Ran, Repair, Report, RunDirection, Runner, State, Status, Stop,
-    SupportedBackend, DEFAULT_LEASE, DEFAULT_LOCK_RETRY, DEFAULT_LOCK_TIMEOUT,
+    SupportedBackend, DEFAULT_HEARTBEAT_LEASE, DEFAULT_LEASE, DEFAULT_LOCK_RETRY, DEFAULT_LOCK_TIMEOUT,
     DEFAULT_PROGRESS_INTERVAL, DEFAULT_TABLE,
 };
 pub use stale::StaleEmbed;
@@ -143,6 +149,8 @@ pub use waterline_macros::embed_migrations;
 /// What `embed_migrations!` expands to. Not public API.
 #[doc(hidden)]
 pub mod __private {
+    #[cfg(feature = "runner")]
+    pub use crate::code::Code;
     pub use crate::Migrations;
     pub use std::borrow::Cow;
     pub use waterline_core::{

@@ -26,6 +26,9 @@ pub struct Migrations {
     read_notices: Vec<String>,
     /// The newest migration of applied history (`embed_migrations!(..., history = "...")`).
     history_until: Option<u64>,
+    /// The code of the migrations written in Rust.
+    #[cfg(feature = "runner")]
+    code: &'static [crate::code::Code],
 }
 
 impl Migrations {
@@ -46,7 +49,23 @@ impl Migrations {
             static_notices: notices,
             read_notices: Vec::new(),
             history_until,
+            #[cfg(feature = "runner")]
+            code: &[],
         }
+    }
+
+    /// The set with the code of its migrations written in Rust. Not public API.
+    #[cfg(feature = "runner")]
+    #[doc(hidden)]
+    pub const fn with_code(mut self, code: &'static [crate::code::Code]) -> Migrations {
+        self.code = code;
+        self
+    }
+
+    /// The code of the migrations written in Rust.
+    #[cfg(feature = "runner")]
+    pub(crate) fn code(&self) -> &'static [crate::code::Code] {
+        self.code
     }
 
     /// Reads a migrations folder at run time, with the same rules as the macro.
@@ -69,6 +88,8 @@ impl Migrations {
             static_notices: &[],
             read_notices: folder.notices.into_iter().map(|n| n.message).collect(),
             history_until: None,
+            #[cfg(feature = "runner")]
+            code: &[],
         })
     }
 

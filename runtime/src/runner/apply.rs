@@ -27,6 +27,7 @@ use super::record::{NewRecord, Record, RecordStatus};
 use super::report::Ran;
 use super::tables;
 use super::{Progress, Stop};
+use crate::code::Code;
 use crate::error::Error;
 
 /// What every write needs: the SQL dialect and who is migrating; and how long a migration
@@ -37,15 +38,27 @@ pub struct Context<'a> {
     pub retry: LockRetry,
     pub observer: Option<&'a (dyn Fn(Progress<'_>) + Send + Sync + 'a)>,
     pub stop: Option<&'a Stop>,
+    /// The code of the migrations written in Rust.
+    pub code: &'a [Code],
+    /// How long a resumable migration is held without a heartbeat.
+    pub heartbeat_lease: std::time::Duration,
 }
 
-impl Context<'_> {
+impl<'a> Context<'a> {
     fn backend(&self) -> Backend {
         self.dialect.backend()
     }
 
-    fn table(&self) -> String {
+    pub(super) fn table(&self) -> String {
         self.dialect.table().to_owned()
+    }
+
+    /// The code of `migration`, written in Rust.
+    fn code_of(&self, migration: &Migration) -> &'a Code {
+        self.code
+            .iter()
+            .find(|code| code.version() == migration.version())
+            .expect("embed_migrations! emits the code of every migration written in Rust")
     }
 
     /// A row for `migration` with the embedded checksum.
@@ -142,18 +155,22 @@ pub fn write_record(
 }
 
 /// One attempt to apply a migration: what runs, and when it started.
-struct Attempt<'a> {
-    migration: &'a Migration,
+pub(super) struct Attempt<'a> {
+    pub(super) migration: &'a Migration,
     script: &'a Script,
     /// The status of the migration's row when this process read it, if it had one: a failure
     /// being retried, or an applied migration run again.
-    replacing: Option<RecordStatus>,
+    pub(super) replacing: Option<RecordStatus>,
     started_at: String,
-    clock: Instant,
+    pub(super) clock: Instant,
 }
 
 impl<'a> Attempt<'a> {
-    fn new(migration: &'a Migration, script: &'a Script, replacing: Option<RecordStatus>) -> Self {
+    pub(super) fn new(
+        migration: &'a Migration,
+        script: &'a Script,
+        replacing: Option<RecordStatus>,
+    ) -> Self {
         Attempt {
             migration,
             script,
@@ -164,7 +181,7 @@ impl<'a> Attempt<'a> {
     }
 
     /// A row for this attempt, `finished` now unless `status` is running.
-    fn record<'r>(
+    pub(super) fn record<'r>(
         &self,
         ctx: &Context<'r>,
         status: RecordStatus,
@@ -193,7 +210,7 @@ impl<'a> Attempt<'a> {
 
 /// Claims `attempt`'s migration by writing `record` (its `running` row): deletes the row this
 /// process read, if any, then inserts. The INSERT fails on a row another process wrote since.
-fn claim(
+pub(super) fn claim(
     driver: &mut dyn Driver,
     ctx: &Context<'_>,
     attempt: &Attempt<'_>,
@@ -208,7 +225,7 @@ fn claim(
 }
 
 /// Sets this process's `running` row to `record`; false if the row is no longer `running`.
-fn settle(driver: &mut dyn Driver, ctx: &Context<'_>, record: &NewRecord<'_>) -> QueryResult<bool> {
+pub(super) fn settle(driver: &mut dyn Driver, ctx: &Context<'_>, record: &NewRecord<'_>) -> QueryResult<bool> {
     // The count is of rows matched, also on MySQL (diesel connects with CLIENT_FOUND_ROWS).
     let sql = ctx.dialect.update_running_record();
     driver.write_row(sql, record).map(|matched| matched > 0)
@@ -216,7 +233,7 @@ fn settle(driver: &mut dyn Driver, ctx: &Context<'_>, record: &NewRecord<'_>) ->
 
 /// After `cause` stopped an attempt before its claim held: [`Error::Claimed`] if another
 /// process wrote the migration's row since this one read the table.
-fn claimed_by_another(
+pub(super) fn claimed_by_another(
     driver: &mut dyn Driver,
     ctx: &Context<'_>,
     attempt: &Attempt<'_>,
@@ -255,6 +272,9 @@ pub fn apply(
         .expect("every migration has an up script");
     pause(Point::Before, migration.version());
     let attempt = Attempt::new(migration, script, replacing);
+    if migration.is_resumable() {
+        return super::resume::apply_resumable(driver, ctx, &attempt, ctx.code_of(migration));
+    }
     let ran = match is_transactional(script, ctx.backend()) {
         true => apply_in_transaction(driver, ctx, &attempt),
         false => apply_outside_transaction(driver, ctx, &attempt),
@@ -297,6 +317,15 @@ fn try_in_transaction(
     }
     set_statement_timeout(driver, ctx.backend(), attempt.script)?;
     match ctx.backend() {
+        // Code runs in a transaction of diesel's, its lock timeout set first.
+        Backend::Postgres if attempt.script.is_rust() => {
+            driver.transaction(&mut |tx| {
+                if let Some(set) = ctx.retry.set_timeout(Backend::Postgres) {
+                    tx.batch(&set)?;
+                }
+                script_and_row(tx, ctx, attempt)
+            })
+        }
         // One message is one implicit transaction: no BEGIN and COMMIT round trips.
         Backend::Postgres => script_and_row(driver, ctx, attempt),
         Backend::Sqlite if turns_foreign_keys_off(attempt.script) => {
@@ -448,7 +477,7 @@ fn script_and_row(
     attempt: &Attempt<'_>,
 ) -> QueryResult<()> {
     let version = attempt.migration.version();
-    if ctx.backend() == Backend::Postgres {
+    if ctx.backend() == Backend::Postgres && !attempt.script.is_rust() {
         let record = attempt.record(ctx, RecordStatus::Running, true);
         let table = ctx.dialect.quoted();
         let sql = attempt.script.sql();
@@ -467,7 +496,10 @@ fn script_and_row(
         attempt,
         &attempt.record(ctx, RecordStatus::Running, true),
     )?;
-    driver.batch(attempt.script.sql())?;
+    match attempt.script.is_rust() {
+        true => run_code(driver, ctx, attempt.migration)?,
+        false => driver.batch(attempt.script.sql())?,
+    }
     pause(Point::ScriptDone, version);
     settle(
         driver,
@@ -624,10 +656,14 @@ fn run_outside_transaction(
 ) -> Result<(), Outside> {
     let backend = ctx.backend();
     let statements = statements_of(script, ctx);
+    let run = |driver: &mut dyn Driver| match script.is_rust() {
+        true => run_code(driver, ctx, migration).map_err(|cause| Outside::Failed { cause }),
+        false => run_statements(driver, ctx, migration, script, &statements),
+    };
     if backend == Backend::Mysql && !script.directives().no_transaction() {
         let mut outcome = Ok(());
         let committed = driver.transaction(&mut |tx| {
-            outcome = run_statements(tx, ctx, migration, script, &statements);
+            outcome = run(tx);
             match &outcome {
                 Ok(()) => Ok(()),
                 Err(_) => Err(diesel::result::Error::RollbackTransaction),
@@ -639,7 +675,17 @@ fn run_outside_transaction(
             (Ok(()), Ok(())) => Ok(()),
         };
     }
-    run_statements(driver, ctx, migration, script, &statements)
+    run(driver)
+}
+
+/// Runs the code of `migration`, written in Rust, in the caller's transaction.
+fn run_code(
+    driver: &mut dyn Driver,
+    ctx: &Context<'_>,
+    migration: &Migration,
+) -> QueryResult<()> {
+    let code = ctx.code_of(migration);
+    super::resume::run_up(driver, migration, code, None).map_err(|f| f.into_diesel())
 }
 
 /// Sets the statement timeout `script` asks for (`-- waterline:statement-timeout(30s)`):
@@ -774,7 +820,7 @@ fn run_statements(
 /// since. Outside a transaction, the failure replaces this process's `running` row. A rerun of
 /// an applied migration leaves its `applied` row as it was. Nothing is written on a connection
 /// that is gone.
-fn record_failure(
+pub(super) fn record_failure(
     driver: &mut dyn Driver,
     ctx: &Context<'_>,
     attempt: &Attempt<'_>,
@@ -887,7 +933,7 @@ pub fn revert(
     Ok(ran(migration, clock))
 }
 
-fn ran(migration: &Migration, clock: Instant) -> Ran {
+pub(super) fn ran(migration: &Migration, clock: Instant) -> Ran {
     Ran {
         version: migration.version(),
         version_text: migration.version_text().to_owned(),

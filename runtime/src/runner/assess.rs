@@ -158,6 +158,11 @@ fn unfinished(
     table: &str,
 ) -> Result<(), Error> {
     for record in records {
+        // A resumable migration (Rust, outside a transaction) that stopped part-way runs
+        // again, resuming after its checkpoints, once no other run holds it.
+        if find(record).is_some_and(Migration::is_resumable) {
+            continue;
+        }
         let migration = Box::new(record_ref(record, find(record)));
         let table = table.to_owned();
         match record.status() {

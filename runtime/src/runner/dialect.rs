@@ -48,6 +48,11 @@ impl Dialect {
         }
     }
 
+    /// A table of waterline's beside the tracking table, quoted: `<table><suffix>`.
+    pub fn with_suffix(&self, suffix: &str) -> String {
+        self.name.quoted_with_suffix(self.backend, suffix)
+    }
+
     /// The same table named with the schema (MySQL: database) the server resolves it in,
     /// so that no `search_path` or `USE` a migration runs can point the runner at another
     /// table. Messages keep the name as given.
@@ -307,7 +312,8 @@ impl Dialect {
         format!("DELETE FROM __diesel_schema_migrations WHERE version = '{version}'")
     }
 
-    fn bigint(&self) -> &'static str {
+    /// The integer type a `CAST` reads as `i64`.
+    pub fn bigint(&self) -> &'static str {
         match self.backend {
             Backend::Mysql => "SIGNED",
             Backend::Postgres | Backend::Sqlite => "BIGINT",
@@ -422,7 +428,7 @@ impl Dialect {
     }
 
     /// The server's clock plus `ms` milliseconds, or now, as the lease table stores times.
-    fn lease_time(&self, ms: Option<u128>) -> String {
+    pub fn lease_time(&self, ms: Option<u128>) -> String {
         match (self.backend, ms) {
             (Backend::Postgres, None) => "clock_timestamp()".to_owned(),
             (Backend::Postgres, Some(ms)) => {

@@ -17,6 +17,11 @@ pub trait Driver {
     fn backend(&self) -> Backend;
     /// Runs SQL that returns no rows (one or several statements).
     fn batch(&mut self, sql: &str) -> QueryResult<()>;
+    /// Runs one statement; returns the number of rows it changed (matched, on MySQL).
+    fn execute(&mut self, sql: &str) -> QueryResult<usize>;
+    /// The diesel connection itself, for a migration written in Rust; `None` when it is not
+    /// one of diesel's own connection types (a pooled or async wrapper).
+    fn db(&mut self) -> Option<crate::code::Db<'_>>;
     /// Reads tracking rows.
     fn load_records(&mut self, sql: &str) -> QueryResult<Vec<Record>>;
     /// Reads the no-op check's rows: `SELECT` followed by `selection`, from
@@ -67,12 +72,12 @@ pub trait SupportedBackend: diesel::backend::Backend + Sized {
     /// Wraps a connection of this backend as a [`Driver`].
     fn with_driver<C, R>(conn: &mut C, work: impl FnOnce(&mut dyn Driver) -> R) -> R
     where
-        C: Connection<Backend = Self> + LoadConnection;
+        C: Connection<Backend = Self> + LoadConnection + 'static;
 }
 
 impl<C> MigrationConnection for C
 where
-    C: Connection + LoadConnection,
+    C: Connection + LoadConnection + 'static,
     C::Backend: SupportedBackend,
 {
     fn with_driver<R>(&mut self, work: impl FnOnce(&mut dyn Driver) -> R) -> R {
@@ -101,7 +106,7 @@ macro_rules! driver_for {
         impl SupportedBackend for $backend_type {
             fn with_driver<C, R>(conn: &mut C, work: impl FnOnce(&mut dyn Driver) -> R) -> R
             where
-                C: Connection<Backend = Self> + LoadConnection,
+                C: Connection<Backend = Self> + LoadConnection + 'static,
             {
                 work(&mut DriverOf {
                     conn,
@@ -113,7 +118,7 @@ macro_rules! driver_for {
         #[cfg(feature = $feature)]
         impl<C> Driver for DriverOf<'_, C, $backend_type>
         where
-            C: Connection<Backend = $backend_type> + LoadConnection,
+            C: Connection<Backend = $backend_type> + LoadConnection + 'static,
         {
             fn backend(&self) -> Backend {
                 $backend
@@ -121,6 +126,15 @@ macro_rules! driver_for {
 
             fn batch(&mut self, sql: &str) -> QueryResult<()> {
                 self.conn.batch_execute(sql)
+            }
+
+            fn execute(&mut self, sql: &str) -> QueryResult<usize> {
+                use diesel::RunQueryDsl;
+                diesel::sql_query(sql).execute(self.conn)
+            }
+
+            fn db(&mut self) -> Option<crate::code::Db<'_>> {
+                crate::code::Db::of(self.conn)
             }
 
             fn load_records(&mut self, sql: &str) -> QueryResult<Vec<Record>> {

@@ -23,6 +23,10 @@ pub enum Point {
     Recorded,
     /// Committed (or recorded `applied`).
     Committed,
+    /// A backfill batch and its checkpoint are written, not yet committed.
+    BatchWritten,
+    /// A backfill batch and its checkpoint are committed.
+    BatchCommitted,
 }
 
 impl Point {
@@ -36,6 +40,8 @@ impl Point {
             Point::ScriptDone => "script-done",
             Point::Recorded => "recorded",
             Point::Committed => "committed",
+            Point::BatchWritten => "batch-written",
+            Point::BatchCommitted => "batch-committed",
         }
     }
 }

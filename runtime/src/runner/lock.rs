@@ -300,7 +300,7 @@ fn take_lease(
 }
 
 /// Whether `cause` is a unique key violation, on any backend's wording.
-fn is_duplicate(cause: &DieselError) -> bool {
+pub fn is_duplicate(cause: &DieselError) -> bool {
     let text = cause.to_string();
     matches!(
         cause,
@@ -312,7 +312,7 @@ fn is_duplicate(cause: &DieselError) -> bool {
 
 /// A token no other process will have: 128 bits from two randomly seeded hashers, over the
 /// time and the process id.
-fn token() -> String {
+pub fn token() -> String {
     use std::hash::BuildHasher;
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -14,6 +14,7 @@ mod message;
 mod operations;
 mod record;
 mod report;
+mod resume;
 mod session;
 mod status;
 mod stop;
@@ -32,6 +33,8 @@ use waterline_core::Migration;
 #[cfg(feature = "cli")]
 pub(crate) use apply::rfc3339_micros;
 pub(crate) use driver::Driver;
+pub use resume::DEFAULT_HEARTBEAT_LEASE;
+pub(crate) use resume::{fault_pause_batch, Checkpoint, Resume};
 pub use driver::{MigrationConnection, SupportedBackend};
 pub use report::{MigrationStatus, Plan, PlannedMigration, Ran, Report, State, Status};
 pub use table::DEFAULT_TABLE;
@@ -91,6 +94,7 @@ pub struct Runner<'m> {
     single_transaction: bool,
     progress_every: Duration,
     keep_diesel_table: bool,
+    heartbeat_lease: Duration,
     lock_retry: LockRetry,
     stop: Option<Stop>,
     observer: Option<Arc<Observer<'m>>>,
@@ -224,6 +228,20 @@ pub enum Progress<'a> {
         /// Whether it was applied or reverted.
         direction: RunDirection,
     },
+    /// A batch of a backfill committed, with its checkpoint (see
+    /// [`Step::backfill`](crate::code::Step::backfill)).
+    Batch {
+        /// Where the backfill stands.
+        progress: &'a crate::code::BatchProgress<'a>,
+    },
+    /// The run stopped before a background migration, leaving it and the migrations after
+    /// it to [`Runner::run_background`].
+    Deferred {
+        /// The first background migration.
+        migration: &'a Migration,
+        /// How many migrations wait, that one included.
+        waiting: usize,
+    },
 }
 
 /// What [`Runner::repair`] changed.
@@ -265,6 +283,7 @@ impl Migrations {
             applied_by: None,
             single_transaction: false,
             keep_diesel_table: false,
+            heartbeat_lease: DEFAULT_HEARTBEAT_LEASE,
             lock_retry: DEFAULT_LOCK_RETRY,
             stop: None,
             progress_every: DEFAULT_PROGRESS_INTERVAL,
@@ -426,6 +445,15 @@ impl<'m> Runner<'m> {
         self
     }
 
+    /// How long a run holds a resumable migration (written in Rust, outside a transaction)
+    /// without a heartbeat; 60 s by default. Each backfill batch is a heartbeat: should a run
+    /// go quiet this long (killed, frozen, or a batch this slow), another run takes the
+    /// migration over from its last checkpoint, and the quiet run's next batch is rolled back.
+    pub fn heartbeat_lease(mut self, lease: Duration) -> Self {
+        self.heartbeat_lease = lease.max(Duration::from_millis(100));
+        self
+    }
+
     /// Apply all pending migrations in one transaction with their rows: all or none (default
     /// false: one transaction each). PostgreSQL and SQLite only, and no `no-transaction`
     /// script among them; otherwise the run refuses with [`Error::NotTogether`].
@@ -453,6 +481,10 @@ impl<'m> Runner<'m> {
     /// When nothing is pending and every checksum matches, this is one query and takes no
     /// lock. Otherwise it takes the lock, creates the tracking table if missing, reads the
     /// state again, refuses if anything is wrong (see [`Error`]), and applies.
+    ///
+    /// It stops before the first pending background migration (`// waterline:background`):
+    /// that one and every migration after it are left to [`run_background`](Self::run_background),
+    /// and listed in [`Report::deferred`]. Start-up is then as quick as a no-op.
     pub fn run_pending<C: MigrationConnection>(&self, conn: &mut C) -> Result<Report, Error> {
         conn.with_driver(|driver| {
             let span = tracing::info_span!(
@@ -470,6 +502,53 @@ impl<'m> Runner<'m> {
             };
             span.record("outcome", outcome.as_str());
             report
+        })
+    }
+
+    /// Applies everything pending, background migrations included, in version order: what
+    /// [`run_pending`](Self::run_pending) defers, for a thread or task the app starts after
+    /// start-up, or a `migrate up` run by an operator.
+    ///
+    /// A background migration runs without the migration lock, so start-ups of other
+    /// replicas never wait for it; it is held instead by a row with a heartbeat (see
+    /// [`heartbeat_lease`](Self::heartbeat_lease)). Should another replica hold it, this run
+    /// waits, and takes it over from its last checkpoint should that replica stop beating.
+    /// Migrations after it are applied under the lock once it is done. Stops between batches
+    /// when a [stop](Self::stop_on) is requested.
+    ///
+    /// ```no_run
+    /// # #[cfg(feature = "postgres")]
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use diesel::{Connection, PgConnection};
+    ///
+    /// static MIGRATIONS: waterline::Migrations = waterline::embed_migrations!("../migrations");
+    ///
+    /// let url = std::env::var("DATABASE_URL")?;
+    /// let mut conn = PgConnection::establish(&url)?;
+    /// let report = MIGRATIONS.run_pending(&mut conn)?; // quick: backfills are deferred
+    /// if !report.deferred.is_empty() {
+    ///     std::thread::spawn(move || {
+    ///         let mut conn = PgConnection::establish(&url).expect("a connection");
+    ///         if let Err(error) = MIGRATIONS.runner().run_background(&mut conn) {
+    ///             eprintln!("background migrations: {error}");
+    ///         }
+    ///     });
+    /// }
+    /// // ... serve
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "postgres"))]
+    /// # fn main() {}
+    /// ```
+    pub fn run_background<C: MigrationConnection>(&self, conn: &mut C) -> Result<Report, Error> {
+        conn.with_driver(|driver| {
+            let span = tracing::info_span!(
+                "waterline_background",
+                backend = ?driver.backend(),
+                table = self.table.as_str(),
+            );
+            let _entered = span.enter();
+            self.run_background_on(driver)
         })
     }
 

@@ -41,14 +41,32 @@ impl<'m> Runner<'m> {
         let dialect = qualify(driver, dialect)?;
         let mut guard = self.lock(driver, &dialect)?;
         let records = self.read_records(guard.driver(), &dialect, Adoption::OnFirstRun)?;
-        let pending = self.pending(&dialect, &records)?;
+        let mut pending = self.pending(&dialect, &records)?;
         let session = Session::save(guard.driver())?;
         fault::pause(fault::Point::Locked, 0);
         let mut report = Report {
             migrations: Vec::new(),
             lock_wait: Some(guard.waited()),
             ahead: assess::ahead_of_binary(&records, self.migrations.as_slice()),
+            deferred: Vec::new(),
         };
+        if let Some(first) = pending.iter().position(|m| m.is_background()) {
+            let deferred = pending.split_off(first);
+            tracing::info!(
+                version = deferred[0].version(),
+                name = deferred[0].name(),
+                waiting = deferred.len(),
+                "a background migration is pending: it and the migrations after it are left to \
+                 `run_background`"
+            );
+            if let Some(observer) = &self.observer {
+                observer(Progress::Deferred {
+                    migration: deferred[0],
+                    waiting: deferred.len(),
+                });
+            }
+            report.deferred = deferred.iter().map(|m| migration_ref(m)).collect();
+        }
         if !report.ahead.is_empty() {
             let ahead: Vec<String> = report.ahead.iter().map(ToString::to_string).collect();
             tracing::warn!(
@@ -65,6 +83,8 @@ impl<'m> Runner<'m> {
             retry: self.lock_retry,
             observer: self.observer.as_deref(),
             stop: self.stop.as_ref(),
+            code: self.migrations.code(),
+            heartbeat_lease: self.heartbeat_lease,
         };
         if self.single_transaction {
             guard.renew()?;
@@ -91,6 +111,87 @@ impl<'m> Runner<'m> {
         applied?;
         session.restore(guard.driver(), dialect.table())?;
         Ok(report)
+    }
+
+    /// [`Runner::run_background`] on `driver`: [`run_pending_on`](Self::run_pending_on), then
+    /// the first migration it deferred without the lock, until nothing is deferred.
+    pub(super) fn run_background_on(&self, driver: &mut dyn Driver) -> Result<Report, Error> {
+        let mut done = Report::default();
+        loop {
+            let report = self.run_pending_on(driver)?;
+            done.lock_wait = done.lock_wait.or(report.lock_wait);
+            done.ahead = report.ahead;
+            done.migrations.extend(report.migrations);
+            let Some(next) = report.deferred.first() else {
+                return Ok(done);
+            };
+            let migration = self
+                .migrations
+                .iter()
+                .find(|m| m.version() == next.version)
+                .expect("a deferred migration is embedded");
+            match self.apply_background(driver, migration) {
+                Ok(ran) => done.migrations.push(ran),
+                // Another replica runs it: look again, and take it over should it stop.
+                Err(Error::HeldElsewhere { holder, lease, .. }) => {
+                    tracing::info!(
+                        version = migration.version(),
+                        holder = holder.as_str(),
+                        "a background migration is held by another run; waiting"
+                    );
+                    let until = std::time::Instant::now() + crate::code::poll_interval(lease);
+                    while std::time::Instant::now() < until {
+                        if self.stop_requested() {
+                            return Err(Error::Stopped {
+                                applied: done.migrations,
+                                pending: report.deferred,
+                            });
+                        }
+                        std::thread::sleep(std::time::Duration::from_millis(20));
+                    }
+                }
+                Err(Error::Claimed { .. }) => {}
+                Err(Error::Stopped { .. }) => {
+                    return Err(Error::Stopped {
+                        applied: done.migrations,
+                        pending: report.deferred,
+                    })
+                }
+                Err(error) => return Err(error),
+            }
+        }
+    }
+
+    /// Applies the background `migration` without the migration lock: its hold and its row
+    /// keep it from running twice.
+    fn apply_background(
+        &self,
+        driver: &mut dyn Driver,
+        migration: &Migration,
+    ) -> Result<Ran, Error> {
+        let dialect = self.prepare(driver)?;
+        let dialect = qualify(driver, dialect)?;
+        let records = tables::read(driver, &dialect)?;
+        let session = Session::save(driver)?;
+        let applied_by = self.who();
+        let ctx = Context {
+            dialect: &dialect,
+            applied_by: &applied_by,
+            retry: self.lock_retry,
+            observer: self.observer.as_deref(),
+            stop: self.stop.as_ref(),
+            code: self.migrations.code(),
+            heartbeat_lease: self.heartbeat_lease,
+        };
+        let replacing = row_status(&records, migration.version());
+        let ran = self.observed(migration, RunDirection::Up, || {
+            apply::apply(driver, &ctx, migration, replacing)
+        });
+        match &ran {
+            Ok(_) => session.restore(driver, dialect.table())?,
+            Err(_) => session.restore_if_possible(driver, dialect.table()),
+        }
+        ran
     }
 
     /// Applies `pending` one by one, each in its own transaction where it can be.
@@ -212,6 +313,8 @@ impl<'m> Runner<'m> {
             retry: LockRetry::OFF,
             observer: None,
             stop: None,
+            code: &[],
+            heartbeat_lease: self.heartbeat_lease,
         };
         let Some(versions) = adopt::recorded(driver, &ctx)? else {
             return Ok(records);
@@ -569,6 +672,8 @@ impl<'m> Runner<'m> {
             retry: self.lock_retry,
             observer: self.observer.as_deref(),
             stop: self.stop.as_ref(),
+            code: self.migrations.code(),
+            heartbeat_lease: self.heartbeat_lease,
         };
         if adopt::recorded(driver, &ctx)?.is_none() {
             return Ok(false);
@@ -630,6 +735,8 @@ impl<'m> Runner<'m> {
             retry: self.lock_retry,
             observer: self.observer.as_deref(),
             stop: self.stop.as_ref(),
+            code: self.migrations.code(),
+            heartbeat_lease: self.heartbeat_lease,
         };
         let done = work(guard.driver(), &ctx, &records);
         let done = self.keep_diesel_in_step(guard.driver(), &ctx, done);

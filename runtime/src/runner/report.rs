@@ -40,6 +40,10 @@ pub struct Report {
     /// Applied migrations this binary does not embed, which it went on past (see
     /// [`Runner::ahead`](crate::Runner::ahead)): a newer binary applied them.
     pub ahead: Vec<crate::error::MigrationRef>,
+    /// Pending migrations [`run_pending`](crate::Runner::run_pending) left to
+    /// [`run_background`](crate::Runner::run_background): the first background migration and
+    /// every one after it.
+    pub deferred: Vec<crate::error::MigrationRef>,
 }
 
 impl Report {
