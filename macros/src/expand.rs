@@ -133,12 +133,24 @@ pub fn expand(input: Input) -> syn::Result<TokenStream> {
     let mut emitter = Emitter {
         manifest_dir: &manifest_dir,
         items: Vec::new(),
+        code: Vec::new(),
+        errors: Vec::new(),
     };
     let entries: Vec<TokenStream> = migrations
         .iter()
         .map(|migration| emitter.migration(migration))
         .collect();
+    if !emitter.errors.is_empty() {
+        return Ok(compile_errors(emitter.errors, span));
+    }
     let items = emitter.items;
+    let code = emitter.code;
+    let with_code = match code.is_empty() {
+        true => None,
+        false => Some(quote!(.with_code(CODE))),
+    };
+    let code_const = (!code.is_empty())
+        .then(|| quote!(const CODE: &[::waterline::__private::Code] = &[#(#code),*];));
     let source = folder
         .canonicalize()
         .unwrap_or(folder)
@@ -150,13 +162,14 @@ pub fn expand(input: Input) -> syn::Result<TokenStream> {
     Ok(quote! {{
         #(#items)*
         const MIGRATIONS: &[::waterline::__private::EmbeddedMigration] = &[#(#entries),*];
+        #code_const
         ::waterline::__private::Migrations::from_static(
             MIGRATIONS,
             #label,
             if cfg!(debug_assertions) { ::core::option::Option::Some(#source) } else { ::core::option::Option::None },
             &[#(#notices),*],
             #history,
-        )
+        )#with_code
     }})
 }
 
@@ -199,6 +212,10 @@ fn compile_errors<T: std::fmt::Display>(
 struct Emitter<'a> {
     manifest_dir: &'a Path,
     items: Vec<TokenStream>,
+    /// The `Code` of each migration written in Rust.
+    code: Vec<TokenStream>,
+    /// What is wrong with the entry points of migrations written in Rust.
+    errors: Vec<String>,
 }
 
 impl Emitter<'_> {
@@ -222,6 +239,9 @@ impl Emitter<'_> {
                 )
             };
         }
+        if migration.is_rust() {
+            self.rust_code(migration);
+        }
         let id = migration.id();
         let name_start = id.len() - migration.name().len();
         let up = self.direction(migration.up());
@@ -234,6 +254,36 @@ impl Emitter<'_> {
             );
         });
         quote!(::waterline::__private::EmbeddedMigration::full(#name))
+    }
+
+    /// Compiles the file of a migration written in Rust as a module of the app (`#[path]`,
+    /// which also makes cargo rebuild on an edit) and records its entry points.
+    fn rust_code(&mut self, migration: &Migration) {
+        let script = migration
+            .up()
+            .default_script()
+            .expect("a Rust migration has its source");
+        let entries = match crate::rust_entry::check(script.path(), script.sql()) {
+            Ok(entries) => entries,
+            Err(errors) => {
+                self.errors.extend(errors);
+                return;
+            }
+        };
+        let absolute = self.absolute(script);
+        let module = format_ident!("migration_{}", migration.version());
+        let version = migration.version();
+        let down = match entries.down {
+            true => quote!(::core::option::Option::Some(#module::down)),
+            false => quote!(::core::option::Option::None),
+        };
+        self.items.push(quote! {
+            #[path = #absolute]
+            mod #module;
+        });
+        self.code.push(quote! {
+            ::waterline::__private::Code::new(#version, #module::up, #down)
+        });
     }
 
     /// The absolute path of `script`, for `include_str!`.
@@ -295,6 +345,10 @@ impl Emitter<'_> {
             let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
             quote!(.with_statement_timeout(#millis))
         });
+        let rust = script.is_rust().then(|| {
+            let background = directives.background();
+            quote!(.rust(#background))
+        });
         quote! {
             ::waterline::__private::Script::from_static(
                 #shown,
@@ -303,7 +357,7 @@ impl Emitter<'_> {
                 #no_transaction,
                 &[#(::waterline::__private::Cow::Borrowed(#allowed)),*],
                 &[#(#statements),*],
-            )#timeout
+            )#timeout #rust
         }
     }
 }

@@ -4,6 +4,7 @@
 #![deny(missing_docs)]
 
 mod expand;
+mod rust_entry;
 
 use proc_macro::TokenStream;
 

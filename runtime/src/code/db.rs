@@ -41,7 +41,10 @@ pub enum Db<'a> {
     /// No backend is compiled in.
     #[cfg(not(any(feature = "postgres", feature = "mysql", feature = "sqlite")))]
     #[doc(hidden)]
-    None(std::convert::Infallible, std::marker::PhantomData<&'a mut ()>),
+    None(
+        std::convert::Infallible,
+        std::marker::PhantomData<&'a mut ()>,
+    ),
 }
 
 impl std::fmt::Debug for Db<'_> {

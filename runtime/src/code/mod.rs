@@ -67,11 +67,7 @@ impl fmt::Debug for Code {
 impl Code {
     /// The code of migration `version`.
     pub const fn new(version: u64, up: Entry, down: Option<Entry>) -> Code {
-        Code {
-            version,
-            up,
-            down,
-        }
+        Code { version, up, down }
     }
 
     /// The version.

@@ -225,7 +225,11 @@ pub(super) fn claim(
 }
 
 /// Sets this process's `running` row to `record`; false if the row is no longer `running`.
-pub(super) fn settle(driver: &mut dyn Driver, ctx: &Context<'_>, record: &NewRecord<'_>) -> QueryResult<bool> {
+pub(super) fn settle(
+    driver: &mut dyn Driver,
+    ctx: &Context<'_>,
+    record: &NewRecord<'_>,
+) -> QueryResult<bool> {
     // The count is of rows matched, also on MySQL (diesel connects with CLIENT_FOUND_ROWS).
     let sql = ctx.dialect.update_running_record();
     driver.write_row(sql, record).map(|matched| matched > 0)
@@ -318,14 +322,12 @@ fn try_in_transaction(
     set_statement_timeout(driver, ctx.backend(), attempt.script)?;
     match ctx.backend() {
         // Code runs in a transaction of diesel's, its lock timeout set first.
-        Backend::Postgres if attempt.script.is_rust() => {
-            driver.transaction(&mut |tx| {
-                if let Some(set) = ctx.retry.set_timeout(Backend::Postgres) {
-                    tx.batch(&set)?;
-                }
-                script_and_row(tx, ctx, attempt)
-            })
-        }
+        Backend::Postgres if attempt.script.is_rust() => driver.transaction(&mut |tx| {
+            if let Some(set) = ctx.retry.set_timeout(Backend::Postgres) {
+                tx.batch(&set)?;
+            }
+            script_and_row(tx, ctx, attempt)
+        }),
         // One message is one implicit transaction: no BEGIN and COMMIT round trips.
         Backend::Postgres => script_and_row(driver, ctx, attempt),
         Backend::Sqlite if turns_foreign_keys_off(attempt.script) => {
@@ -679,11 +681,7 @@ fn run_outside_transaction(
 }
 
 /// Runs the code of `migration`, written in Rust, in the caller's transaction.
-fn run_code(
-    driver: &mut dyn Driver,
-    ctx: &Context<'_>,
-    migration: &Migration,
-) -> QueryResult<()> {
+fn run_code(driver: &mut dyn Driver, ctx: &Context<'_>, migration: &Migration) -> QueryResult<()> {
     let code = ctx.code_of(migration);
     super::resume::run_up(driver, migration, code, None).map_err(|f| f.into_diesel())
 }

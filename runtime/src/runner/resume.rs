@@ -246,10 +246,7 @@ impl<'r> Checkpoint<'r> {
             last_key: read(driver, "last_key")?,
             rows_done: read(driver, "rows_done")?.unwrap_or(0) as u64,
             batches: read(driver, "batches")?.unwrap_or(0) as u64,
-            finished: read(
-                driver,
-                "CASE WHEN finished_at IS NULL THEN 0 ELSE 1 END",
-            )? == Some(1),
+            finished: read(driver, "CASE WHEN finished_at IS NULL THEN 0 ELSE 1 END")? == Some(1),
         })
     }
 

@@ -1,0 +1,161 @@
+//! Migrations written in Rust, in the same history as SQL files: run in order, checksummed,
+//! batched backfills that commit with their checkpoints and resume after a stop, background
+//! migrations left to `run_background`, holds that keep two runs off one migration.
+
+mod common;
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use common::Inspect;
+use waterline::{Error, Progress, State, Stop};
+
+static RUST: waterline::Migrations = waterline::embed_migrations!("tests/fixtures/rust");
+
+/// Inserts `count` streamers with ids 1..=count.
+fn seed(conn: &mut impl Inspect, count: i64) {
+    let rows: Vec<String> = (1..=count)
+        .map(|id| format!("({id}, 'streamer {id}')"))
+        .collect();
+    for chunk in rows.chunks(500) {
+        conn.run(&format!(
+            "INSERT INTO streamers (id, name) VALUES {}",
+            chunk.join(", ")
+        ));
+    }
+}
+
+/// The batches the backfill of migration 3 logged, and whether any two overlap.
+fn logged_batches(conn: &mut impl Inspect) -> i64 {
+    conn.count("SELECT COUNT(*) AS n FROM batch_log WHERE version = 3")
+}
+
+on_every_backend! {
+    fn code_runs_in_version_order_and_background_migrations_wait_for_run_background(db) {
+        let mut conn: Conn = db.connect();
+        RUST.runner().target(1).run_pending(&mut conn).unwrap();
+        seed(&mut conn, 100);
+        let report = RUST.run_pending(&mut conn).unwrap();
+        let ran: Vec<u64> = report.migrations.iter().map(|r| r.version).collect();
+        assert_eq!(ran, [2, 3], "the SQL and Rust migrations before the background one");
+        let deferred: Vec<u64> = report.deferred.iter().map(|m| m.version).collect();
+        assert_eq!(deferred, [4, 5], "the background migration and every one after it");
+        assert!(conn.column_exists("streamers", "codec"));
+        assert_eq!(conn.count("SELECT COUNT(*) AS n FROM streamers WHERE profile_image = 'default.png'"), 100);
+        assert_eq!(logged_batches(&mut conn), 15, "100 keys in batches of 7");
+        assert_eq!(conn.count("SELECT COUNT(*) AS n FROM streamers WHERE codec IS NOT NULL"), 0);
+        let status = RUST.runner().status(&mut conn).unwrap();
+        assert_eq!(status.count(State::Applied), 3);
+        assert_eq!(status.count(State::Pending), 2);
+        let rows = conn.rows("waterline_migrations");
+        let code_checksum = RUST.iter().nth(2).unwrap().up().default_script().unwrap().checksum();
+        assert_eq!(rows[2].checksum, code_checksum.to_string(), "the checksum of the source");
+
+        let batches = AtomicU64::new(0);
+        let report = RUST
+            .runner()
+            .on_progress(|progress| {
+                if let Progress::Batch { progress } = progress {
+                    batches.fetch_add(1, Ordering::Relaxed);
+                    assert!(progress.rows_done <= progress.rows_total);
+                }
+            })
+            .run_background(&mut conn)
+            .unwrap();
+        let ran: Vec<u64> = report.migrations.iter().map(|r| r.version).collect();
+        assert_eq!(ran, [4, 5]);
+        assert_eq!(batches.load(Ordering::Relaxed), 10, "100 rows to change, 10 a batch");
+        assert_eq!(conn.count("SELECT COUNT(*) AS n FROM streamers WHERE codec = 'h264'"), 100);
+        assert!(conn.index_exists("streamers_codec"));
+        assert!(RUST.run_pending(&mut conn).unwrap().is_empty());
+        let status = RUST.runner().status(&mut conn).unwrap();
+        assert_eq!(status.count(State::Applied), 5);
+    }
+
+    fn a_stopped_backfill_resumes_after_its_last_committed_batch(db) {
+        let mut conn: Conn = db.connect();
+        RUST.runner().target(2).run_pending(&mut conn).unwrap();
+        seed(&mut conn, 100);
+        let stop = Stop::new();
+        let stopped = RUST
+            .runner()
+            .stop_on(&stop)
+            .on_progress(|progress| {
+                if matches!(progress, Progress::Batch { progress } if progress.batches == 4) {
+                    stop.request();
+                }
+            })
+            .run_pending(&mut conn)
+            .unwrap_err();
+        assert!(matches!(stopped, Error::Stopped { .. }), "{stopped}");
+        assert_eq!(logged_batches(&mut conn), 4);
+        assert_eq!(conn.count("SELECT COUNT(*) AS n FROM streamers WHERE profile_image IS NOT NULL"), 28);
+        let rows = conn.rows("waterline_migrations");
+        assert_eq!(rows[2].status, "running", "never `applied` while rows remain");
+
+        let report = RUST.run_pending(&mut conn).unwrap();
+        assert_eq!(report.migrations.iter().map(|r| r.version).collect::<Vec<_>>(), [3]);
+        assert_eq!(logged_batches(&mut conn), 15, "no batch twice, none skipped");
+        assert_eq!(conn.count("SELECT COUNT(*) AS n FROM streamers WHERE profile_image = 'default.png'"), 100);
+        assert_eq!(
+            conn.count(&format!(
+                "SELECT CAST(SUM(batches) AS {}) AS n FROM waterline_migrations_checkpoints WHERE version = 3",
+                common::int64::<Conn>()
+            )),
+            15
+        );
+    }
+
+    fn a_migration_held_by_a_live_run_is_refused_and_a_dead_runs_is_taken_over(db) {
+        let mut conn: Conn = db.connect();
+        RUST.runner().target(2).run_pending(&mut conn).unwrap();
+        seed(&mut conn, 20);
+        // A run that stopped after its first batch: its row `running`; then another run's
+        // hold, live.
+        let stop = Stop::new();
+        let _ = RUST
+            .runner()
+            .stop_on(&stop)
+            .on_progress(|progress| {
+                if matches!(progress, Progress::Batch { .. }) {
+                    stop.request();
+                }
+            })
+            .run_pending(&mut conn);
+        assert_eq!(logged_batches(&mut conn), 1);
+        let future = match <Conn as common::TestConnection>::BACKEND {
+            waterline::Backend::Postgres => "now() + interval '1 hour'",
+            waterline::Backend::Mysql => "NOW(6) + INTERVAL 1 HOUR",
+            waterline::Backend::Sqlite => "strftime('%Y-%m-%d %H:%M:%f', 'now', '+3600 seconds')",
+        };
+        conn.run(&format!(
+            "INSERT INTO waterline_migrations_runs (version, holder, token, expires_at) VALUES (3, 'replica-b (pid 7)', 'x', {future})"
+        ));
+        let held = RUST.run_pending(&mut conn).unwrap_err();
+        assert!(matches!(held, Error::HeldElsewhere { .. }), "{held}");
+        assert!(held.to_string().contains("replica-b (pid 7)"), "{held}");
+        assert_eq!(logged_batches(&mut conn), 1, "nothing of it ran here");
+        conn.run("DELETE FROM waterline_migrations_runs");
+        let past = future.replace("+ interval '1 hour'", "- interval '1 hour'").replace("+ INTERVAL 1 HOUR", "- INTERVAL 1 HOUR").replace("+3600", "-3600");
+        conn.run(&format!(
+            "INSERT INTO waterline_migrations_runs (version, holder, token, expires_at) VALUES (3, 'replica-b (pid 7)', 'x', {past})"
+        ));
+        let report = RUST.run_pending(&mut conn).unwrap();
+        assert_eq!(report.migrations.len(), 1, "its hold ended: taken over");
+        assert_eq!(logged_batches(&mut conn), 3);
+    }
+
+    fn an_edited_applied_rust_migration_is_drift(db) {
+        let mut conn: Conn = db.connect();
+        RUST.runner().target(2).run_pending(&mut conn).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rust");
+        common::copy_folder(&fixtures, dir.path());
+        let file = dir.path().join("002_add_codec.rs");
+        let edited = std::fs::read_to_string(&file).unwrap().replace("VARCHAR(20)", "VARCHAR(40)");
+        std::fs::write(&file, edited).unwrap();
+        let folder = waterline::Migrations::from_folder(dir.path(), "tests/fixtures/rust").unwrap();
+        let drift = folder.runner().target(2).run_pending(&mut conn).unwrap_err();
+        assert!(matches!(drift, Error::ChecksumMismatch { .. }), "{drift}");
+        assert!(drift.to_string().contains("002_add_codec.rs"), "{drift}");
+    }
+}
