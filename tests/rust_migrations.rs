@@ -158,4 +158,15 @@ on_every_backend! {
         assert!(matches!(drift, Error::ChecksumMismatch { .. }), "{drift}");
         assert!(drift.to_string().contains("002_add_codec.rs"), "{drift}");
     }
+
+    fn a_set_read_at_run_time_refuses_to_run_code_it_does_not_have(db) {
+        let mut conn: Conn = db.connect();
+        let read = common::fixture("rust");
+        let refused = read.run_pending(&mut conn).unwrap_err();
+        assert!(matches!(refused, Error::CodeNotEmbedded { .. }), "{refused}");
+        assert!(refused.to_string().contains("002_add_codec"), "{refused}");
+        let rows = conn.rows("waterline_migrations");
+        assert_eq!(rows.len(), 1, "only the SQL migration before it: {rows:?}");
+        assert!(!conn.column_exists("streamers", "codec"));
+    }
 }

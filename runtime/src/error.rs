@@ -234,6 +234,19 @@ pub enum Error {
         cause: Box<diesel::result::Error>,
     },
 
+    /// A migration written in Rust, in a set read at run time
+    /// ([`Migrations::from_folder`](crate::Migrations)): its source is there, to compare
+    /// checksums, but not its compiled code. Nothing of it ran.
+    #[error(
+        "migration {migration} is written in Rust, and this set was read from its folder at \
+         run time, which cannot compile it; nothing of it ran; apply it with the app that \
+         embeds the folder with `embed_migrations!` (its `migrate up`)"
+    )]
+    CodeNotEmbedded {
+        /// The migration.
+        migration: Box<MigrationRef>,
+    },
+
     /// A resumable migration (written in Rust, outside a transaction) is held by another
     /// run whose heartbeat is live. Nothing of it ran here.
     #[error(
@@ -501,6 +514,7 @@ impl Error {
             | Error::Unfinished { migration, .. }
             | Error::Claimed { migration, .. }
             | Error::HeldElsewhere { migration, .. }
+            | Error::CodeNotEmbedded { migration }
             | Error::TakenOver { migration, .. }
             | Error::Irreversible { migration }
             | Error::LockRetriesExhausted { migration, .. }

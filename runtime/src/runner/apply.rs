@@ -53,12 +53,15 @@ impl<'a> Context<'a> {
         self.dialect.table().to_owned()
     }
 
-    /// The code of `migration`, written in Rust.
-    fn code_of(&self, migration: &Migration) -> &'a Code {
+    /// The code of `migration`, written in Rust: [`Error::CodeNotEmbedded`] for a set read
+    /// at run time, which has its source but not its compiled code.
+    fn code_of(&self, migration: &Migration) -> Result<&'a Code, Error> {
         self.code
             .iter()
             .find(|code| code.version() == migration.version())
-            .expect("embed_migrations! emits the code of every migration written in Rust")
+            .ok_or_else(|| Error::CodeNotEmbedded {
+                migration: Box::new(migration_ref(migration)),
+            })
     }
 
     /// A row for `migration` with the embedded checksum.
@@ -277,7 +280,10 @@ pub fn apply(
     pause(Point::Before, migration.version());
     let attempt = Attempt::new(migration, script, replacing);
     if migration.is_resumable() {
-        return super::resume::apply_resumable(driver, ctx, &attempt, ctx.code_of(migration));
+        return super::resume::apply_resumable(driver, ctx, &attempt, ctx.code_of(migration)?);
+    }
+    if migration.is_rust() {
+        ctx.code_of(migration)?;
     }
     let ran = match is_transactional(script, ctx.backend()) {
         true => apply_in_transaction(driver, ctx, &attempt),
@@ -682,7 +688,9 @@ fn run_outside_transaction(
 
 /// Runs the code of `migration`, written in Rust, in the caller's transaction.
 fn run_code(driver: &mut dyn Driver, ctx: &Context<'_>, migration: &Migration) -> QueryResult<()> {
-    let code = ctx.code_of(migration);
+    let code = ctx
+        .code_of(migration)
+        .map_err(|error| diesel::result::Error::QueryBuilderError(error.to_string().into()))?;
     super::resume::run_up(driver, migration, code, None).map_err(|f| f.into_diesel())
 }
 
