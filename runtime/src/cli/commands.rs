@@ -40,16 +40,28 @@ pub fn plan(
     Ok(EXIT_OK)
 }
 
-/// `up [--to V] [--single-transaction]`: applies what is pending.
+/// `up [--to V] [--single-transaction] [--defer-background]`: applies what is pending,
+/// background migrations too unless deferred.
 pub fn up(
     runner: &Runner<'_>,
     conn: &mut AnyConnection,
     to: Option<u64>,
     single_transaction: bool,
+    defer_background: bool,
 ) -> Result<u8, Error> {
-    let report = up_to(runner, to)
-        .single_transaction(single_transaction)
-        .run_pending(conn)?;
+    let runner = up_to(runner, to).single_transaction(single_transaction);
+    let report = match defer_background {
+        true => runner.run_pending(conn)?,
+        false => runner.run_background(conn)?,
+    };
+    if let Some(first) = report.deferred.first() {
+        output::out(&format!(
+            "left to the background: {} and {} migration(s) after it; the app's background \
+             run applies them, or `migrate up`",
+            first,
+            report.deferred.len() - 1
+        ));
+    }
     if !report.ahead.is_empty() {
         let ahead: Vec<String> = report.ahead.iter().map(ToString::to_string).collect();
         output::warning(&format!(

@@ -244,6 +244,11 @@ pub enum Action {
         /// Apply them all in one transaction: all or none (PostgreSQL and SQLite)
         #[arg(long)]
         single_transaction: bool,
+        /// Stop before the first background migration, as the app's start-up does, leaving
+        /// it and those after it to the app's background run (by default `up` runs them too,
+        /// resuming a backfill after its last checkpoint)
+        #[arg(long)]
+        defer_background: bool,
     },
     /// Revert applied migrations with their down scripts (the newest one by default)
     Down {
@@ -566,7 +571,14 @@ impl MigrateCommand {
                 to,
                 dry_run: false,
                 single_transaction,
-            } => commands::up(runner, conn, some(to), *single_transaction),
+                defer_background,
+            } => commands::up(
+                runner,
+                conn,
+                some(to),
+                *single_transaction,
+                *defer_background,
+            ),
             Action::Down { to, steps, all } => commands::down(runner, conn, some(to), *steps, *all),
             Action::Redo => commands::redo(runner, conn),
             Action::Run { version, force } => commands::run(runner, conn, one(version), *force),

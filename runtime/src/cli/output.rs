@@ -143,6 +143,33 @@ pub fn progress(event: Progress<'_>) {
                 waited.as_secs()
             );
         }
+        Progress::Batch { progress } => {
+            // A line a second at most: a backfill of a million rows is a thousand batches.
+            static LAST: std::sync::Mutex<Option<std::time::Instant>> = std::sync::Mutex::new(None);
+            let mut last = LAST
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            let due = last.is_none_or(|at| at.elapsed() >= std::time::Duration::from_secs(1));
+            if due || progress.rows_done >= progress.rows_total {
+                *last = Some(std::time::Instant::now());
+                if terminal {
+                    let _ = writeln!(stdout);
+                }
+                let eta = progress
+                    .eta
+                    .map(|eta| format!(", about {} s left", eta.as_secs()))
+                    .unwrap_or_default();
+                eprintln!(
+                    "{} {}: {} of about {} rows ({} batches, {:.0} rows/s{eta})",
+                    progress.migration.version_text(),
+                    progress.backfill,
+                    progress.rows_done,
+                    progress.rows_total,
+                    progress.batches,
+                    progress.rate
+                );
+            }
+        }
         _ => {}
     }
 }
