@@ -169,4 +169,22 @@ on_every_backend! {
         assert_eq!(rows.len(), 1, "only the SQL migration before it: {rows:?}");
         assert!(!conn.column_exists("streamers", "codec"));
     }
+
+    fn rust_migrations_revert_with_down_and_a_backfill_runs_again_after(db) {
+        let mut conn: Conn = db.connect();
+        RUST.runner().target(1).run_pending(&mut conn).unwrap();
+        seed(&mut conn, 30);
+        let plan = RUST.runner().target(3).plan(&mut conn).unwrap();
+        assert_eq!(plan.migrations[0].statements, ["-- Rust: `up` of tests/fixtures/rust/002_add_codec.rs"]);
+        RUST.runner().target(3).run_pending(&mut conn).unwrap();
+        assert_eq!(logged_batches(&mut conn), 5);
+        let reverted = RUST.runner().revert_steps(&mut conn, 2).unwrap();
+        assert_eq!(reverted.migrations.iter().map(|r| r.version).collect::<Vec<_>>(), [3, 2]);
+        assert!(!conn.column_exists("streamers", "codec"), "`down` of 002 ran");
+        assert_eq!(logged_batches(&mut conn), 0, "`down` of 003 ran");
+        assert_eq!(conn.count("SELECT COUNT(*) AS n FROM waterline_migrations_checkpoints"), 0);
+        RUST.runner().target(3).run_pending(&mut conn).unwrap();
+        assert_eq!(logged_batches(&mut conn), 5, "applied again, its backfill runs again");
+        assert_eq!(conn.count("SELECT COUNT(*) AS n FROM streamers WHERE profile_image IS NULL"), 0);
+    }
 }

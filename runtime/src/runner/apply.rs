@@ -871,6 +871,14 @@ pub fn revert(
     migration: &Migration,
     record: &Record,
 ) -> Result<Ran, Error> {
+    if migration.is_rust() {
+        return match ctx.code_of(migration)?.down() {
+            Some(down) => super::resume::revert_code(driver, ctx, migration, record, down),
+            None => Err(Error::Irreversible {
+                migration: Box::new(migration_ref(migration)),
+            }),
+        };
+    }
     let Some(script) = migration.down().for_backend(ctx.backend()) else {
         return Err(Error::Irreversible {
             migration: Box::new(migration_ref(migration)),

@@ -360,10 +360,13 @@ impl<'m> Runner<'m> {
                     name: migration.name().to_owned(),
                     file: script.path().to_owned(),
                     transactional: apply::is_transactional(script, backend),
-                    statements: apply::batches(script, backend)
-                        .into_iter()
-                        .map(str::to_owned)
-                        .collect(),
+                    statements: match script.is_rust() {
+                        true => vec![format!("-- Rust: `up` of {}", script.path())],
+                        false => apply::batches(script, backend)
+                            .into_iter()
+                            .map(str::to_owned)
+                            .collect(),
+                    },
                 }
             })
             .collect();

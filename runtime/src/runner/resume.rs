@@ -14,7 +14,9 @@ use waterline_core::{Backend, Migration};
 
 use super::apply::{claim, claimed_by_another, ran, record_failure, settle, write_record};
 use super::apply::{Attempt, Context};
-use super::assess::migration_ref;
+use super::apply::is_transactional;
+use super::assess::{migration_ref, REVERTING, REVERT_FAILED};
+use super::record::Record;
 use super::dialect::{lease_text, Dialect};
 use super::driver::Driver;
 use super::fault::{pause, Point};
@@ -22,7 +24,7 @@ use super::lock::database;
 use super::record::RecordStatus;
 use super::report::Ran;
 use super::Progress;
-use crate::code::{Code, Interrupted, Step};
+use crate::code::{Code, Entry, Interrupted, Step};
 use crate::error::Error;
 use crate::Stop;
 
@@ -448,4 +450,63 @@ pub fn apply_resumable(
     }
     pause(Point::Committed, version);
     Ok(ran(migration, attempt.clock))
+}
+
+/// Reverts the applied `migration`, written in Rust, with its `down` function: in a
+/// transaction with the deletion of its row where its `up` ran in one, else between a
+/// `running` row and its deletion, as a script outside a transaction is. Its backfills'
+/// checkpoints go with it, so that applying it again runs them again.
+pub fn revert_code(
+    driver: &mut dyn Driver,
+    ctx: &Context<'_>,
+    migration: &Migration,
+    record: &Record,
+    down: Entry,
+) -> Result<Ran, Error> {
+    let clock = std::time::Instant::now();
+    let delete = ctx.dialect.delete_record(record.version);
+    let failed = |cause: diesel::result::Error, rolled_back| Error::RevertFailed {
+        migration: Box::new(migration_ref(migration)),
+        table: ctx.table(),
+        message: cause.to_string(),
+        rolled_back,
+        cause: Box::new(cause),
+    };
+    let run = |driver: &mut dyn Driver| {
+        let mut step = Step::new(driver, migration, None);
+        down(&mut step).map_err(|error| CodeFailure::from(error).into_diesel())
+    };
+    let script = migration.up().default_script().expect("a Rust migration has its source");
+    if is_transactional(script, ctx.dialect.backend()) {
+        driver
+            .transaction(&mut |tx| {
+                run(tx)?;
+                tx.batch(&delete)
+            })
+            .map_err(|cause| failed(cause, true))?;
+    } else {
+        let mut running = super::kept_record(ctx, record, migration);
+        running.status = RecordStatus::Running;
+        running.error = Some(REVERTING.to_owned());
+        write_record(driver, ctx, &running, true)
+            .map_err(|cause| database("record the start of a revert", ctx.dialect, cause))?;
+        if let Err(cause) = run(driver) {
+            let mut marked = running.clone();
+            marked.status = RecordStatus::Failed;
+            marked.error = Some(format!("{REVERT_FAILED}{cause}"));
+            let _ = write_record(driver, ctx, &marked, true);
+            return Err(failed(cause, false));
+        }
+        driver.batch(&delete).map_err(|cause| {
+            database("delete the row of a reverted migration", ctx.dialect, cause)
+        })?;
+    }
+    let checkpoints = format!(
+        "DELETE FROM {} WHERE version = {}",
+        ctx.dialect.with_suffix("_checkpoints"),
+        migration.version()
+    );
+    // No table: no backfill ever ran.
+    let _ = driver.execute(&checkpoints);
+    Ok(ran(migration, clock))
 }

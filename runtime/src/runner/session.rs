@@ -136,8 +136,9 @@ impl Session {
 /// `DISCARD`, `PRAGMA`, `DO` or `set_config`. Read from its words, cheaply, and erring on the
 /// side of checking (an UPDATE's `SET` counts too): the check is one query.
 pub fn may_change(script: &Script) -> bool {
-    // The runner sets the statement timeout a script asks for.
-    script.directives().statement_timeout().is_some()
+    // The runner sets the statement timeout a script asks for; code may set anything.
+    script.is_rust()
+        || script.directives().statement_timeout().is_some()
         || waterline_core::sql_text::words(script.sql()).any(|word| {
             matches!(
                 word.as_ref(),
