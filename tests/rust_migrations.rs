@@ -91,11 +91,19 @@ on_every_backend! {
         assert_eq!(conn.count("SELECT COUNT(*) AS n FROM streamers WHERE profile_image IS NOT NULL"), 28);
         let rows = conn.rows("waterline_migrations");
         assert_eq!(rows[2].status, "running", "never `applied` while rows remain");
+        let status = RUST.runner().status(&mut conn).unwrap();
+        let backfill = status.migrations[2].backfill.clone().expect("its checkpoint");
+        assert_eq!((backfill.rows_done, backfill.rows_total, backfill.batches), (28, 100, 4));
+        assert!(!backfill.finished);
+        assert_eq!(backfill.held_by, None, "stopped: its hold released");
 
         let report = RUST.run_pending(&mut conn).unwrap();
         assert_eq!(report.migrations.iter().map(|r| r.version).collect::<Vec<_>>(), [3]);
         assert_eq!(logged_batches(&mut conn), 15, "no batch twice, none skipped");
         assert_eq!(conn.count("SELECT COUNT(*) AS n FROM streamers WHERE profile_image = 'default.png'"), 100);
+        let status = RUST.runner().status(&mut conn).unwrap();
+        let backfill = status.migrations[2].backfill.clone().expect("its checkpoint");
+        assert!(backfill.finished && backfill.rows_done == 100, "{backfill:?}");
         assert_eq!(
             conn.count(&format!(
                 "SELECT CAST(SUM(batches) AS {}) AS n FROM waterline_migrations_checkpoints WHERE version = 3",

@@ -109,9 +109,9 @@ pub use no_backend::MigrationConnection;
     doc(cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite")))
 )]
 pub use runner::{
-    Ahead, Baseline, LockRetry, Locking, MigrationConnection, MigrationStatus, Plan,
-    PlannedMigration, Progress, Ran, Repair, Report, RunDirection, Runner, State, Status, Stop,
-    SupportedBackend, DEFAULT_HEARTBEAT_LEASE, DEFAULT_LEASE, DEFAULT_LOCK_RETRY,
+    Ahead, BackfillStatus, Baseline, LockRetry, Locking, MigrationConnection, MigrationStatus,
+    Plan, PlannedMigration, Progress, Ran, Repair, Report, RunDirection, Runner, State, Status,
+    Stop, SupportedBackend, DEFAULT_HEARTBEAT_LEASE, DEFAULT_LEASE, DEFAULT_LOCK_RETRY,
     DEFAULT_LOCK_TIMEOUT, DEFAULT_PROGRESS_INTERVAL, DEFAULT_TABLE,
 };
 pub use stale::StaleEmbed;

@@ -6,7 +6,9 @@ use std::io::{IsTerminal, Write};
 use anstyle::{AnsiColor, Style};
 use serde::Serialize;
 
-use crate::runner::{MigrationStatus, Plan, Progress, Ran, Report, RunDirection, State, Status};
+use crate::runner::{
+    BackfillStatus, MigrationStatus, Plan, Progress, Ran, Report, RunDirection, State, Status,
+};
 
 const GREEN: Style = AnsiColor::Green.on_default();
 const YELLOW: Style = AnsiColor::Yellow.on_default();
@@ -224,9 +226,28 @@ pub fn status_table(status: &Status) -> String {
             .collect();
         table.push_str(cells.join("  ").trim_end());
         table.push('\n');
+        if let Some(backfill) = line.backfill.as_ref().filter(|b| !b.finished) {
+            table.push_str(&format!("    {}\n", backfill_line(backfill)));
+        }
     }
     table.push_str(&summary_line(status));
     table
+}
+
+/// Where an unfinished backfill stands, for `status`.
+fn backfill_line(backfill: &BackfillStatus) -> String {
+    let eta = backfill
+        .eta()
+        .map(|eta| format!(", about {} s left", eta.as_secs()))
+        .unwrap_or_default();
+    let held = match &backfill.held_by {
+        Some(holder) => format!("; running in {holder}"),
+        None => "; not running now: the next run resumes it".to_owned(),
+    };
+    format!(
+        "backfill: {} of about {} rows in {} batches, {} rows/s{eta}{held}",
+        backfill.rows_done, backfill.rows_total, backfill.batches, backfill.rows_per_second
+    )
 }
 
 fn row(line: &MigrationStatus) -> [String; 5] {
@@ -318,6 +339,18 @@ struct MigrationJson<'a> {
     checksum: Option<&'a str>,
     embedded_checksum: Option<&'a str>,
     error: Option<&'a str>,
+    backfill: Option<BackfillJson<'a>>,
+}
+
+#[derive(Serialize)]
+struct BackfillJson<'a> {
+    rows_done: u64,
+    rows_total: u64,
+    batches: u64,
+    rows_per_second: u64,
+    finished: bool,
+    eta_seconds: Option<u64>,
+    held_by: Option<&'a str>,
 }
 
 /// How many migrations are in each state.
@@ -364,6 +397,15 @@ impl<'a> StatusJson<'a> {
                 checksum: m.stored_checksum.as_deref(),
                 embedded_checksum: m.embedded_checksum.as_deref(),
                 error: m.error.as_deref(),
+                backfill: m.backfill.as_ref().map(|b| BackfillJson {
+                    rows_done: b.rows_done,
+                    rows_total: b.rows_total,
+                    batches: b.batches,
+                    rows_per_second: b.rows_per_second,
+                    finished: b.finished,
+                    eta_seconds: b.eta().map(|eta| eta.as_secs()),
+                    held_by: b.held_by.as_deref(),
+                }),
             })
             .collect();
         StatusJson {

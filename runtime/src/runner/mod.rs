@@ -34,7 +34,9 @@ use waterline_core::Migration;
 pub(crate) use apply::rfc3339_micros;
 pub(crate) use driver::Driver;
 pub use driver::{MigrationConnection, SupportedBackend};
-pub use report::{MigrationStatus, Plan, PlannedMigration, Ran, Report, State, Status};
+pub use report::{
+    BackfillStatus, MigrationStatus, Plan, PlannedMigration, Ran, Report, State, Status,
+};
 pub use resume::DEFAULT_HEARTBEAT_LEASE;
 pub(crate) use resume::{fault_pause_batch, Checkpoint, Resume};
 pub use table::DEFAULT_TABLE;

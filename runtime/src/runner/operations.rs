@@ -292,6 +292,15 @@ impl<'m> Runner<'m> {
         );
         status.missing_ok =
             assess::ahead_is_tolerated(&records, self.migrations.as_slice(), self.rules);
+        for line in &mut status.migrations {
+            let resumable = self
+                .migrations
+                .iter()
+                .any(|m| m.version() == line.version && m.is_resumable());
+            if resumable {
+                line.backfill = super::resume::backfill_status(driver, &dialect, line.version);
+            }
+        }
         Ok(status)
     }
 

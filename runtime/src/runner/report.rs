@@ -144,6 +144,36 @@ pub struct MigrationStatus {
     pub embedded_checksum: Option<String>,
     /// The error of a failed run.
     pub error: Option<String>,
+    /// Where its backfills stand, for a resumable migration written in Rust that has run
+    /// at least one batch.
+    pub backfill: Option<BackfillStatus>,
+}
+
+/// Where the backfills of one migration stand, from their checkpoints.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct BackfillStatus {
+    /// Rows changed, by every run.
+    pub rows_done: u64,
+    /// About how many rows there are to do in all.
+    pub rows_total: u64,
+    /// Batches committed.
+    pub batches: u64,
+    /// Rows a second, at the last batch.
+    pub rows_per_second: u64,
+    /// Whether every backfill of the migration is done.
+    pub finished: bool,
+    /// The run holding the migration now, with a live heartbeat, if any.
+    pub held_by: Option<String>,
+}
+
+impl BackfillStatus {
+    /// About how long until done, at the last rate.
+    pub fn eta(&self) -> Option<std::time::Duration> {
+        let left = self.rows_total.saturating_sub(self.rows_done);
+        (self.rows_per_second > 0 && !self.finished)
+            .then(|| std::time::Duration::from_secs(left / self.rows_per_second))
+    }
 }
 
 /// Every migration, embedded or recorded, in version order.

@@ -12,15 +12,15 @@ use std::time::Duration;
 use diesel::result::QueryResult;
 use waterline_core::{Backend, Migration};
 
+use super::apply::is_transactional;
 use super::apply::{claim, claimed_by_another, ran, record_failure, settle, write_record};
 use super::apply::{Attempt, Context};
-use super::apply::is_transactional;
 use super::assess::{migration_ref, REVERTING, REVERT_FAILED};
-use super::record::Record;
 use super::dialect::{lease_text, Dialect};
 use super::driver::Driver;
 use super::fault::{pause, Point};
 use super::lock::database;
+use super::record::Record;
 use super::record::RecordStatus;
 use super::report::Ran;
 use super::Progress;
@@ -476,7 +476,10 @@ pub fn revert_code(
         let mut step = Step::new(driver, migration, None);
         down(&mut step).map_err(|error| CodeFailure::from(error).into_diesel())
     };
-    let script = migration.up().default_script().expect("a Rust migration has its source");
+    let script = migration
+        .up()
+        .default_script()
+        .expect("a Rust migration has its source");
     if is_transactional(script, ctx.dialect.backend()) {
         driver
             .transaction(&mut |tx| {
@@ -509,4 +512,38 @@ pub fn revert_code(
     // No table: no backfill ever ran.
     let _ = driver.execute(&checkpoints);
     Ok(ran(migration, clock))
+}
+
+/// Where the backfills of migration `version` stand, from their checkpoints; `None` when
+/// none has run a batch (or the tables do not exist yet).
+pub fn backfill_status(
+    driver: &mut dyn Driver,
+    dialect: &Dialect,
+    version: u64,
+) -> Option<super::report::BackfillStatus> {
+    let checkpoints = dialect.with_suffix("_checkpoints");
+    let read = |driver: &mut dyn Driver, expression: &str| {
+        let sql = format!(
+            "SELECT CAST({expression} AS {}) AS value FROM {checkpoints} WHERE version = {version}",
+            dialect.bigint()
+        );
+        driver.scalar(&sql).ok().flatten()
+    };
+    let batches = read(driver, "SUM(batches)")?;
+    let holder = format!(
+        "SELECT holder AS value FROM {} WHERE version = {version} AND expires_at >= {}",
+        dialect.with_suffix("_runs"),
+        dialect.lease_time(None)
+    );
+    Some(super::report::BackfillStatus {
+        rows_done: read(driver, "SUM(rows_done)").unwrap_or(0) as u64,
+        rows_total: read(driver, "SUM(COALESCE(rows_total, rows_done))").unwrap_or(0) as u64,
+        batches: batches as u64,
+        rows_per_second: read(driver, "MAX(rows_per_second)").unwrap_or(0) as u64,
+        finished: read(
+            driver,
+            "SUM(CASE WHEN finished_at IS NULL THEN 1 ELSE 0 END)",
+        ) == Some(0),
+        held_by: driver.texts(&holder).ok()?.into_iter().flatten().next(),
+    })
 }

@@ -85,5 +85,6 @@ fn line(
         stored_checksum: record.map(|r| r.checksum.clone()),
         embedded_checksum,
         error: record.and_then(|r| r.error.clone()),
+        backfill: None,
     }
 }
