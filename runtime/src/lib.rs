@@ -79,6 +79,10 @@ pub mod cli;
     docsrs,
     doc(cfg(any(feature = "postgres", feature = "mysql", feature = "sqlite")))
 )]
+#[cfg_attr(
+    not(any(feature = "postgres", feature = "mysql", feature = "sqlite")),
+    allow(dead_code)
+)]
 pub mod code;
 #[cfg(feature = "runner")]
 mod error;

@@ -30,7 +30,7 @@
 mod backfill;
 mod db;
 
-pub use backfill::{Backfill, Batch, BatchProgress, Filled};
+pub use backfill::{Backfill, Batch, BatchProgress, Filled, DEFAULT_BATCH_SIZE};
 pub use db::Db;
 
 use std::fmt;
