@@ -195,4 +195,29 @@ on_every_backend! {
         assert_eq!(logged_batches(&mut conn), 5, "applied again, its backfill runs again");
         assert_eq!(conn.count("SELECT COUNT(*) AS n FROM streamers WHERE profile_image IS NULL"), 0);
     }
+
+    fn an_older_binary_starts_beside_a_newer_ones_backfill_in_progress(db) {
+        let mut conn: Conn = db.connect();
+        RUST.runner().target(2).run_pending(&mut conn).unwrap();
+        seed(&mut conn, 50);
+        let stop = Stop::new();
+        let stopped = RUST
+            .runner()
+            .stop_on(&stop)
+            .on_progress(|progress| {
+                if matches!(progress, Progress::Batch { .. }) {
+                    stop.request();
+                }
+            })
+            .run_pending(&mut conn);
+        assert!(matches!(stopped, Err(Error::Stopped { .. })));
+        let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rust");
+        let first = std::fs::read_to_string(fixtures.join("001_create_streamers.sql")).unwrap();
+        let older = common::set(&[("001_create_streamers.sql", &first)]);
+        let report = older.run_pending(&mut conn).unwrap();
+        let ahead: Vec<u64> = report.ahead.iter().map(|m| m.version).collect();
+        assert_eq!(ahead, [2], "the applied expand migration it lacks; 3 is in progress, also expand");
+        let refused = older.runner().ahead(waterline::Ahead::Refuse).run_pending(&mut conn).unwrap_err();
+        assert!(matches!(refused, Error::Unfinished { .. } | Error::MissingFromBinary { .. }), "{refused}");
+    }
 }

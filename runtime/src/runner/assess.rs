@@ -15,6 +15,10 @@ pub const REVERTING: &str = "reverting";
 /// The start of the error text of a revert that failed outside a transaction.
 pub const REVERT_FAILED: &str = "revert failed: ";
 
+/// The `error` of the `running` row of a resumable migration (written in Rust, outside a
+/// transaction): a binary that does not embed it can tell it from a half-applied script.
+pub const RESUMABLE: &str = "resumable: a stopped run resumes from its checkpoints";
+
 /// The choices that relax the rules.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Rules {
@@ -161,6 +165,17 @@ fn unfinished(
         // A resumable migration (Rust, outside a transaction) that stopped part-way runs
         // again, resuming after its checkpoints, once no other run holds it.
         if find(record).is_some_and(Migration::is_resumable) {
+            continue;
+        }
+        // A newer binary's background migration, in progress: when it only adds, this binary
+        // keeps working beside it, as beside an applied expand migration.
+        let resuming = record.status() == RecordStatus::Running
+            && record.error.as_deref() == Some(RESUMABLE)
+            && find(record).is_none();
+        if resuming
+            && rules.ahead != Ahead::Refuse
+            && (record.is_expand() || rules.ahead == Ahead::Allow)
+        {
             continue;
         }
         let migration = Box::new(record_ref(record, find(record)));

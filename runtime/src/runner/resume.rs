@@ -15,7 +15,7 @@ use waterline_core::{Backend, Migration};
 use super::apply::is_transactional;
 use super::apply::{claim, claimed_by_another, ran, record_failure, settle, write_record};
 use super::apply::{Attempt, Context};
-use super::assess::{migration_ref, REVERTING, REVERT_FAILED};
+use super::assess::{migration_ref, RESUMABLE, REVERTING, REVERT_FAILED};
 use super::dialect::{lease_text, Dialect};
 use super::driver::Driver;
 use super::fault::{pause, Point};
@@ -392,7 +392,8 @@ pub fn apply_resumable(
             lease: ctx.heartbeat_lease,
         });
     }
-    let running = attempt.record(ctx, RecordStatus::Running, false);
+    let mut running = attempt.record(ctx, RecordStatus::Running, false);
+    running.error = Some(RESUMABLE.to_owned());
     let claimed = match attempt.replacing {
         // Held, so this run alone takes the row over: a run that stopped, or failed.
         Some(_) => write_record(driver, ctx, &running, true),
