@@ -122,7 +122,7 @@ on_every_backend! {
         let first = &status["migrations"][0];
         let mut keys: Vec<&str> = first.as_object().unwrap().keys().map(String::as_str).collect();
         keys.sort();
-        assert_eq!(keys, ["applied_at", "applied_by", "checksum", "embedded_checksum", "error", "execution_ms", "file", "name", "state", "version", "version_text"]);
+        assert_eq!(keys, ["applied_at", "applied_by", "backfill", "checksum", "embedded_checksum", "error", "execution_ms", "file", "name", "state", "version", "version_text"]);
         assert_eq!((first["version"].as_u64(), first["version_text"].as_str()), (Some(1), Some("001")));
         assert_eq!(first["checksum"], first["embedded_checksum"]);
         assert_eq!(status["summary"]["applied"], 3);
