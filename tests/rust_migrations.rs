@@ -5,6 +5,7 @@
 mod common;
 
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use common::Inspect;
 use waterline::{Error, Progress, State, Stop};
@@ -219,5 +220,34 @@ on_every_backend! {
         assert_eq!(ahead, [2], "the applied expand migration it lacks; 3 is in progress, also expand");
         let refused = older.runner().ahead(waterline::Ahead::Refuse).run_pending(&mut conn).unwrap_err();
         assert!(matches!(refused, Error::Unfinished { .. } | Error::MissingFromBinary { .. }), "{refused}");
+    }
+}
+
+mod lock_safe {
+    use super::*;
+
+    on_servers! {
+        fn a_batch_waits_for_row_locks_only_as_long_as_the_lock_retry_allows(db) {
+            let mut conn: Conn = db.connect();
+            RUST.runner().target(2).run_pending(&mut conn).unwrap();
+            seed(&mut conn, 40);
+            // An application transaction holds row 20, in the third batch, throughout the run.
+            let mut app: Conn = db.connect();
+            app.run("BEGIN");
+            app.run("UPDATE streamers SET name = 'busy' WHERE id = 20");
+            let failed = RUST
+                .runner()
+                .lock_retry(Duration::from_millis(50), Duration::from_millis(300))
+                .run_pending(&mut conn)
+                .unwrap_err();
+            assert!(matches!(failed, Error::MigrationFailed { .. }), "{failed}");
+            assert_eq!(failed.version(), Some(3), "{failed}");
+            assert_eq!(logged_batches(&mut conn), 2, "the batches before the locked row committed");
+            app.run("ROLLBACK");
+            let report = RUST.run_pending(&mut conn).unwrap();
+            assert_eq!(report.migrations.len(), 1, "resumed once the rows were free");
+            assert_eq!(logged_batches(&mut conn), 6);
+            assert_eq!(conn.count("SELECT COUNT(*) AS n FROM streamers WHERE profile_image IS NULL"), 0);
+        }
     }
 }

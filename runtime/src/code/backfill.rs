@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use waterline_core::{Backend, Migration};
 
 use super::{observe, Interrupted, Result};
-use crate::runner::{Checkpoint, Driver, Resume};
+use crate::runner::{lock_wait, Checkpoint, Driver, Resume, Tries};
 
 /// The default number of keys a batch covers.
 pub const DEFAULT_BATCH_SIZE: u64 = 1_000;
@@ -267,6 +267,8 @@ pub(super) fn run(
         );
     }
     let key = quote(backend, &backfill.key);
+    resume.bound_lock_waits(driver)?;
+    let mut tries = Tries::new(resume.retry);
     let clock = Instant::now();
     let (mut rows_here, mut batches_here) = (0u64, 0u64);
     let mut size = backfill.batch_size;
@@ -307,6 +309,26 @@ pub(super) fn run(
             done = Some((last, rows));
             Ok(())
         });
+        // Waited too long for rows an application holds: rolled back; give way, try again.
+        let timed_out = match (&failure, &committed) {
+            (Some(failure), _) => failure
+                .downcast_ref::<diesel::result::Error>()
+                .is_some_and(lock_wait::timed_out),
+            (None, Err(cause)) => lock_wait::timed_out(cause),
+            (None, Ok(())) => false,
+        };
+        if timed_out && resume.retry.is_on(backend) {
+            if let Some(pause) = resume.give_way(&mut tries) {
+                tracing::info!(
+                    version = migration.version(),
+                    backfill = name,
+                    tries = tries.count(),
+                    "a backfill batch gave way to row locks held by others; trying it again"
+                );
+                resume.pause(pause);
+                continue;
+            }
+        }
         if let Some(failure) = failure {
             return Err(match failure.downcast::<Interrupted>() {
                 Ok(interrupted) => match *interrupted {
@@ -319,6 +341,7 @@ pub(super) fn run(
             });
         }
         committed?;
+        tries = Tries::new(resume.retry);
         let Some((last, rows)) = done else {
             break;
         };

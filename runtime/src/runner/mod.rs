@@ -9,7 +9,7 @@ mod dialect;
 mod driver;
 mod fault;
 mod lock;
-mod lock_wait;
+pub(crate) mod lock_wait;
 mod message;
 mod operations;
 mod record;
@@ -23,6 +23,7 @@ mod tables;
 mod write;
 
 pub use lock_wait::LockRetry;
+pub(crate) use lock_wait::Tries;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;

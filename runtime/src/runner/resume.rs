@@ -20,6 +20,7 @@ use super::dialect::{lease_text, Dialect};
 use super::driver::Driver;
 use super::fault::{pause, Point};
 use super::lock::database;
+use super::lock_wait::{LockRetry, Tries};
 use super::record::Record;
 use super::record::RecordStatus;
 use super::report::Ran;
@@ -39,6 +40,8 @@ pub struct Resume<'a> {
     lease: Duration,
     pub(crate) observer: Option<&'a (dyn Fn(Progress<'_>) + Send + Sync + 'a)>,
     stop: Option<&'a Stop>,
+    /// How long a batch waits for row locks, and for how long it tries again.
+    pub(crate) retry: LockRetry,
 }
 
 impl<'a> Resume<'a> {
@@ -49,7 +52,23 @@ impl<'a> Resume<'a> {
             lease,
             observer: ctx.observer,
             stop: ctx.stop,
+            retry: ctx.retry,
         }
+    }
+
+    /// Sets the session's lock timeout for batches (PostgreSQL, MySQL): a batch that waits
+    /// for rows an application transaction holds gives way, and is tried again.
+    pub fn bound_lock_waits(&self, driver: &mut dyn Driver) -> QueryResult<()> {
+        match self.retry.set_timeout(driver.backend()) {
+            Some(set) => driver.batch(&set),
+            None => Ok(()),
+        }
+    }
+
+    /// After a batch that timed out waiting for a lock: the pause before trying it again, or
+    /// `None` when the budget is spent.
+    pub fn give_way(&self, tries: &mut Tries) -> Option<Duration> {
+        tries.next_pause()
     }
 
     fn runs(&self) -> String {
