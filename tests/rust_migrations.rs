@@ -223,6 +223,42 @@ on_every_backend! {
     }
 }
 
+mod replicas {
+    use super::*;
+
+    on_every_backend! {
+    fn two_replicas_running_background_migrations_at_once_run_each_batch_once(db) {
+        let mut conn: Conn = db.connect();
+        RUST.runner().target(3).run_pending(&mut conn).unwrap();
+        seed(&mut conn, 600);
+        let replicas: Vec<_> = (0..2)
+            .map(|replica| {
+                let mut conn: Conn = db.connect();
+                std::thread::spawn(move || {
+                    RUST.runner()
+                        .applied_by(format!("replica {replica}"))
+                        .heartbeat_lease(Duration::from_secs(30))
+                        .run_background(&mut conn)
+                })
+            })
+            .collect();
+        let mut ran = Vec::new();
+        for replica in replicas {
+            let report = replica.join().unwrap().unwrap_or_else(|e| panic!("{e}"));
+            ran.extend(report.migrations.iter().map(|r| r.version));
+        }
+        ran.sort_unstable();
+        assert_eq!(ran, [4, 5], "each migration applied by one replica");
+        assert_eq!(conn.count("SELECT COUNT(*) AS n FROM streamers WHERE codec = 'h264'"), 600);
+        assert_eq!(
+            conn.count("SELECT batches AS n FROM waterline_migrations_checkpoints WHERE version = 4"),
+            60,
+            "600 rows to change, 10 a batch, none twice"
+        );
+    }
+    }
+}
+
 mod lock_safe {
     use super::*;
 

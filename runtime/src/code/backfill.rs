@@ -281,6 +281,13 @@ pub(super) fn run(
         let mut failure: Option<Box<dyn std::error::Error + Send + Sync>> = None;
         let rate_so_far = rate(rows_here, clock.elapsed());
         let committed = driver.transaction(&mut |tx| {
+            // The heartbeat first: a write, so that on SQLite the transaction takes the write
+            // lock at once (waiting its busy timeout) rather than upgrade a read lock, which
+            // fails at once when another connection writes.
+            if !resume.renew_in(tx, migration.version())? {
+                failure = Some(Box::new(Interrupted::TakenOver { holder: None }));
+                return Err(diesel::result::Error::RollbackTransaction);
+            }
             let boundary = backfill.boundary_sql(backend, state.last_key, size);
             let Some(last) = tx.scalar(&boundary)? else {
                 return Ok(());
@@ -299,8 +306,7 @@ pub(super) fn run(
                     return Err(diesel::result::Error::RollbackTransaction);
                 }
             };
-            let advanced = resume.renew_in(tx, migration.version())?
-                && tx.execute(&checkpoint.advance(&state, last, rows, rate_so_far))? == 1;
+            let advanced = tx.execute(&checkpoint.advance(&state, last, rows, rate_so_far))? == 1;
             if !advanced {
                 failure = Some(Box::new(Interrupted::TakenOver { holder: None }));
                 return Err(diesel::result::Error::RollbackTransaction);

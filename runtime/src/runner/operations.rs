@@ -2,7 +2,7 @@
 //! once, here, rather than again in the application's crate for its connection type: the
 //! public methods generic over the connection are one-line shims.
 
-use waterline_core::Migration;
+use waterline_core::{Backend, Migration};
 
 use super::adopt;
 use super::apply::{self, Context};
@@ -171,6 +171,32 @@ impl<'m> Runner<'m> {
     ) -> Result<Ran, Error> {
         let dialect = self.prepare(driver)?;
         let dialect = qualify(driver, dialect)?;
+        // SQLite: without the lock, which sets it, wait for other connections' writes.
+        let busy = match dialect.backend() {
+            Backend::Sqlite => {
+                let previous = driver.scalar(dialect.sqlite_busy_timeout()).ok().flatten();
+                let wait = dialect.sqlite_set_busy_timeout(self.lock_timeout.as_millis() as i64);
+                driver
+                    .batch(&wait)
+                    .map_err(|cause| lock::database("set the busy timeout", &dialect, cause))?;
+                previous.map(|ms| dialect.sqlite_set_busy_timeout(ms))
+            }
+            Backend::Postgres | Backend::Mysql => None,
+        };
+        let ran = self.apply_background_on(driver, &dialect, migration);
+        if let Some(restore) = busy {
+            let _ = driver.batch(&restore);
+        }
+        ran
+    }
+
+    fn apply_background_on(
+        &self,
+        driver: &mut dyn Driver,
+        dialect: &Dialect,
+        migration: &Migration,
+    ) -> Result<Ran, Error> {
+        let dialect = dialect.clone();
         let records = tables::read(driver, &dialect)?;
         let session = Session::save(driver)?;
         let applied_by = self.who();
@@ -184,6 +210,15 @@ impl<'m> Runner<'m> {
             heartbeat_lease: self.heartbeat_lease,
         };
         let replacing = row_status(&records, migration.version());
+        // Another replica finished it since this run looked: nothing to do here.
+        if replacing == Some(RecordStatus::Applied) {
+            return Err(Error::Claimed {
+                migration: Box::new(migration_ref(migration)),
+                table: ctx.table(),
+                holder: String::new(),
+                status: RecordStatus::Applied.as_str().to_owned(),
+            });
+        }
         let ran = self.observed(migration, RunDirection::Up, || {
             apply::apply(driver, &ctx, migration, replacing)
         });

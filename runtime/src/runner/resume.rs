@@ -413,15 +413,26 @@ pub fn apply_resumable(
     }
     let mut running = attempt.record(ctx, RecordStatus::Running, false);
     running.error = Some(RESUMABLE.to_owned());
+    // Held, so this run alone takes over the row of a run that stopped or failed: if it is
+    // still as this run read it (another run may have finished it since).
     let claimed = match attempt.replacing {
-        // Held, so this run alone takes the row over: a run that stopped, or failed.
-        Some(_) => write_record(driver, ctx, &running, true),
+        Some(RecordStatus::Running) => {
+            write_if_still(driver, ctx.dialect.update_running_record(), &running)
+        }
+        Some(RecordStatus::Failed) => {
+            write_if_still(driver, ctx.dialect.update_failed_record(), &running)
+        }
+        Some(RecordStatus::Applied) => write_record(driver, ctx, &running, true),
         None => claim(driver, ctx, attempt, &running),
     };
+    let changed = matches!(&claimed, Err(cause) if is_changed(cause));
     if let Err(cause) = claimed {
         resume.release(driver, version);
-        return Err(claimed_by_another(driver, ctx, attempt, &cause)
-            .unwrap_or_else(|| failed("record the start of a migration", cause)));
+        let another = match changed {
+            true => claimed_since(driver, ctx, attempt),
+            false => claimed_by_another(driver, ctx, attempt, &cause),
+        };
+        return Err(another.unwrap_or_else(|| failed("record the start of a migration", cause)));
     }
     if attempt.replacing.is_some() {
         tracing::info!(
@@ -565,5 +576,41 @@ pub fn backfill_status(
             "SUM(CASE WHEN finished_at IS NULL THEN 1 ELSE 0 END)",
         ) == Some(0),
         held_by: driver.texts(&holder).ok()?.into_iter().flatten().next(),
+    })
+}
+
+/// Writes `record` with `sql`, an UPDATE that matches only a row still in the status this
+/// run read; a [changed](is_changed) error when none matched.
+fn write_if_still(
+    driver: &mut dyn Driver,
+    sql: &super::write::RowSql,
+    record: &super::record::NewRecord<'_>,
+) -> QueryResult<()> {
+    match driver.write_row(sql, record)? {
+        0 => Err(diesel::result::Error::NotFound),
+        _ => Ok(()),
+    }
+}
+
+/// Whether a conditional write found the row changed since it was read.
+fn is_changed(cause: &diesel::result::Error) -> bool {
+    matches!(cause, diesel::result::Error::NotFound)
+}
+
+/// [`Error::Claimed`] for a row another run changed since this one read it.
+fn claimed_since(
+    driver: &mut dyn Driver,
+    ctx: &Context<'_>,
+    attempt: &Attempt<'_>,
+) -> Option<Error> {
+    let records = super::tables::read(driver, ctx.dialect).ok()?;
+    let row = records
+        .iter()
+        .find(|r| r.version() == attempt.migration.version())?;
+    Some(Error::Claimed {
+        migration: Box::new(migration_ref(attempt.migration)),
+        table: ctx.table(),
+        holder: row.applied_by.clone(),
+        status: row.status().as_str().to_owned(),
     })
 }
