@@ -40,6 +40,8 @@ on_every_backend! {
         assert_eq!(ran, [2, 3], "the SQL and Rust migrations before the background one");
         let deferred: Vec<u64> = report.deferred.iter().map(|m| m.version).collect();
         assert_eq!(deferred, [4, 5], "the background migration and every one after it");
+        let shown = report.to_string();
+        assert!(shown.ends_with("2 migrations left to the background run, from 004 `tests/fixtures/rust/004_prefer_h264.rs`"), "{shown}");
         assert!(conn.column_exists("streamers", "codec"));
         assert_eq!(conn.count("SELECT COUNT(*) AS n FROM streamers WHERE profile_image = 'default.png'"), 100);
         assert_eq!(logged_batches(&mut conn), 15, "100 keys in batches of 7");

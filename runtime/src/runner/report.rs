@@ -47,7 +47,8 @@ pub struct Report {
 }
 
 impl Report {
-    /// Whether nothing ran.
+    /// Whether nothing ran. A run that [deferred](Self::deferred) background migrations ran
+    /// nothing else may be empty too.
     pub fn is_empty(&self) -> bool {
         self.migrations.is_empty()
     }
@@ -55,7 +56,23 @@ impl Report {
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.fmt_applied(f)?;
+        if let Some(first) = self.deferred.first() {
+            let count = self.deferred.len();
+            write!(
+                f,
+                "\n{count} migration{} left to the background run, from {first}",
+                plural(count)
+            )?;
+        }
+        Ok(())
+    }
+}
+
+impl Report {
+    fn fmt_applied(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.migrations.len() {
+            0 if !self.deferred.is_empty() => f.write_str("nothing applied"),
             0 => f.write_str("nothing to do"),
             count => {
                 let total: Duration = self.migrations.iter().map(|ran| ran.duration).sum();
