@@ -105,3 +105,49 @@ fn an_added_migration_without_build_rs_is_refused_at_start_up() {
          `println!(\"cargo:rerun-if-changed=migrations\");` so cargo rebuilds when a migration is added\n"
     );
 }
+
+#[test]
+fn an_edited_rust_migration_is_compiled_and_checksummed_at_the_next_build() {
+    let scratch = Scratch::new(
+        "rebuild_rust",
+        "waterline = { path = {runtime}, features = [\"sqlite\"] }\ndiesel = { version = \"2.3\", default-features = false, features = [\"sqlite\"] }",
+    );
+    scratch.write(
+        "src/main.rs",
+        r#"
+use diesel::Connection;
+
+static MIGRATIONS: waterline::Migrations = waterline::embed_migrations!();
+
+fn main() {
+    let mut conn = diesel::SqliteConnection::establish(":memory:").unwrap();
+    MIGRATIONS.run_pending(&mut conn).unwrap();
+    let up = MIGRATIONS.iter().next().unwrap().up().default_script().unwrap().clone();
+    println!("{}", up.checksum());
+}
+"#,
+    );
+    let code = |says: &str| {
+        format!(
+            "use waterline::code::{{Result, Step}};\n\npub fn up(step: &mut Step<'_>) -> Result {{\n    \
+             println!(\"{says}\");\n    step.execute(\"CREATE TABLE a (id INTEGER)\")?;\n    Ok(())\n}}\n"
+        )
+    };
+    scratch.write("migrations/001_init.rs", &code("first"));
+    scratch.build();
+    let edited = code("edited");
+    scratch.write("migrations/001_init.rs", &edited);
+    scratch.build();
+    let output = scratch.run(&[]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert_eq!(
+        stdout,
+        format!("edited\n{}\n", waterline::Checksum::of(&edited)),
+        "the edited code ran, under the edited source's checksum"
+    );
+}
