@@ -25,7 +25,22 @@ fn seed(conn: &mut impl Inspect, count: i64) {
     }
 }
 
-/// The batches the backfill of migration 3 logged, and whether any two overlap.
+/// `run_pending`, asked to stop once `batches` batches of a backfill are committed.
+fn run_stopping_after_batches<C: waterline::MigrationConnection>(
+    conn: &mut C,
+    batches: u64,
+) -> Result<waterline::Report, Error> {
+    let stop = Stop::new();
+    let asked = stop.clone();
+    let runner = RUST.runner().stop_on(&stop).on_progress(move |progress| {
+        if matches!(progress, Progress::Batch { progress } if progress.batches == batches) {
+            asked.request();
+        }
+    });
+    runner.run_pending(conn)
+}
+
+/// The batches the backfill of migration 3 logged.
 fn logged_batches(conn: &mut impl Inspect) -> i64 {
     conn.count("SELECT COUNT(*) AS n FROM batch_log WHERE version = 3")
 }
@@ -78,17 +93,7 @@ on_every_backend! {
         let mut conn: Conn = db.connect();
         RUST.runner().target(2).run_pending(&mut conn).unwrap();
         seed(&mut conn, 100);
-        let stop = Stop::new();
-        let stopped = RUST
-            .runner()
-            .stop_on(&stop)
-            .on_progress(|progress| {
-                if matches!(progress, Progress::Batch { progress } if progress.batches == 4) {
-                    stop.request();
-                }
-            })
-            .run_pending(&mut conn)
-            .unwrap_err();
+        let stopped = run_stopping_after_batches(&mut conn, 4).unwrap_err();
         assert!(matches!(stopped, Error::Stopped { .. }), "{stopped}");
         assert_eq!(logged_batches(&mut conn), 4);
         assert_eq!(conn.count("SELECT COUNT(*) AS n FROM streamers WHERE profile_image IS NOT NULL"), 28);
@@ -122,16 +127,8 @@ on_every_backend! {
         seed(&mut conn, 20);
         // A run that stopped after its first batch: its row `running`; then another run's
         // hold, live.
-        let stop = Stop::new();
-        let _ = RUST
-            .runner()
-            .stop_on(&stop)
-            .on_progress(|progress| {
-                if matches!(progress, Progress::Batch { .. }) {
-                    stop.request();
-                }
-            })
-            .run_pending(&mut conn);
+        let stopped = run_stopping_after_batches(&mut conn, 1);
+        assert!(matches!(stopped, Err(Error::Stopped { .. })));
         assert_eq!(logged_batches(&mut conn), 1);
         let future = match <Conn as common::TestConnection>::BACKEND {
             waterline::Backend::Postgres => "now() + interval '1 hour'",
@@ -203,16 +200,7 @@ on_every_backend! {
         let mut conn: Conn = db.connect();
         RUST.runner().target(2).run_pending(&mut conn).unwrap();
         seed(&mut conn, 50);
-        let stop = Stop::new();
-        let stopped = RUST
-            .runner()
-            .stop_on(&stop)
-            .on_progress(|progress| {
-                if matches!(progress, Progress::Batch { .. }) {
-                    stop.request();
-                }
-            })
-            .run_pending(&mut conn);
+        let stopped = run_stopping_after_batches(&mut conn, 1);
         assert!(matches!(stopped, Err(Error::Stopped { .. })));
         let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/rust");
         let first = std::fs::read_to_string(fixtures.join("001_create_streamers.sql")).unwrap();

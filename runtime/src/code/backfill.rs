@@ -338,9 +338,7 @@ pub(super) fn run(
         if let Some(failure) = failure {
             return Err(match failure.downcast::<Interrupted>() {
                 Ok(interrupted) => match *interrupted {
-                    Interrupted::TakenOver { .. } => Box::new(Interrupted::TakenOver {
-                        holder: resume.holder_of(driver, migration.version()),
-                    }),
+                    Interrupted::TakenOver { .. } => taken_over(driver, resume, migration),
                     other => Box::new(other),
                 },
                 Err(other) => other,
@@ -388,9 +386,7 @@ pub(super) fn run(
         resume.pause(backfill.pause);
     }
     if driver.execute(&checkpoint.finish(&state))? != 1 {
-        return Err(Box::new(Interrupted::TakenOver {
-            holder: resume.holder_of(driver, migration.version()),
-        }));
+        return Err(taken_over(driver, resume, migration));
     }
     tracing::info!(
         version = migration.version(),
@@ -403,6 +399,17 @@ pub(super) fn run(
         rows: state.rows_done,
         batches: state.batches,
         batches_here,
+    })
+}
+
+/// [`Interrupted::TakenOver`], naming the run that holds `migration` now.
+fn taken_over(
+    driver: &mut dyn Driver,
+    resume: &Resume<'_>,
+    migration: &Migration,
+) -> Box<dyn std::error::Error + Send + Sync> {
+    Box::new(Interrupted::TakenOver {
+        holder: resume.holder_of(driver, migration.version()),
     })
 }
 

@@ -886,13 +886,7 @@ pub fn revert(
     };
     let clock = Instant::now();
     let delete = ctx.dialect.delete_record(record.version);
-    let failed = |cause: diesel::result::Error, rolled_back| Error::RevertFailed {
-        migration: Box::new(migration_ref(migration)),
-        table: ctx.table(),
-        message: cause.to_string(),
-        rolled_back,
-        cause: Box::new(cause),
-    };
+    let failed = |cause, rolled_back| revert_failed(ctx, migration, cause, rolled_back);
     if is_transactional(script, ctx.backend()) {
         let sql = script.sql();
         let set = ctx.retry.set_timeout(ctx.backend());
@@ -945,6 +939,22 @@ pub fn revert(
         })?;
     }
     Ok(ran(migration, clock))
+}
+
+/// [`Error::RevertFailed`] for `migration`, whose down script (or code) failed with `cause`.
+pub(super) fn revert_failed(
+    ctx: &Context<'_>,
+    migration: &Migration,
+    cause: diesel::result::Error,
+    rolled_back: bool,
+) -> Error {
+    Error::RevertFailed {
+        migration: Box::new(migration_ref(migration)),
+        table: ctx.table(),
+        message: cause.to_string(),
+        rolled_back,
+        cause: Box::new(cause),
+    }
 }
 
 pub(super) fn ran(migration: &Migration, clock: Instant) -> Ran {

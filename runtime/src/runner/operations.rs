@@ -77,15 +77,7 @@ impl<'m> Runner<'m> {
             );
         }
         let applied_by = self.who();
-        let ctx = Context {
-            dialect: &dialect,
-            applied_by: &applied_by,
-            retry: self.lock_retry,
-            observer: self.observer.as_deref(),
-            stop: self.stop.as_ref(),
-            code: self.migrations.code(),
-            heartbeat_lease: self.heartbeat_lease,
-        };
+        let ctx = self.context(&dialect, &applied_by);
         if self.single_transaction {
             guard.renew()?;
             let with_rows: Vec<(&Migration, Option<RecordStatus>)> = pending
@@ -200,15 +192,7 @@ impl<'m> Runner<'m> {
         let records = tables::read(driver, &dialect)?;
         let session = Session::save(driver)?;
         let applied_by = self.who();
-        let ctx = Context {
-            dialect: &dialect,
-            applied_by: &applied_by,
-            retry: self.lock_retry,
-            observer: self.observer.as_deref(),
-            stop: self.stop.as_ref(),
-            code: self.migrations.code(),
-            heartbeat_lease: self.heartbeat_lease,
-        };
+        let ctx = self.context(&dialect, &applied_by);
         let replacing = row_status(&records, migration.version());
         // Another replica finished it since this run looked: nothing to do here.
         if replacing == Some(RecordStatus::Applied) {
@@ -227,6 +211,19 @@ impl<'m> Runner<'m> {
             Err(_) => session.restore_if_possible(driver, dialect.table()),
         }
         ran
+    }
+
+    /// What every write of a run on `dialect` by `applied_by` needs: the runner's settings.
+    fn context<'c>(&'c self, dialect: &'c Dialect, applied_by: &'c str) -> Context<'c> {
+        Context {
+            dialect,
+            applied_by,
+            retry: self.lock_retry,
+            observer: self.observer.as_deref(),
+            stop: self.stop.as_ref(),
+            code: self.migrations.code(),
+            heartbeat_lease: self.heartbeat_lease,
+        }
     }
 
     /// Applies `pending` one by one, each in its own transaction where it can be.
@@ -713,15 +710,7 @@ impl<'m> Runner<'m> {
         dialect: &Dialect,
     ) -> Result<bool, Error> {
         let applied_by = self.who();
-        let ctx = Context {
-            dialect,
-            applied_by: &applied_by,
-            retry: self.lock_retry,
-            observer: self.observer.as_deref(),
-            stop: self.stop.as_ref(),
-            code: self.migrations.code(),
-            heartbeat_lease: self.heartbeat_lease,
-        };
+        let ctx = self.context(dialect, &applied_by);
         if adopt::recorded(driver, &ctx)?.is_none() {
             return Ok(false);
         }
@@ -776,15 +765,7 @@ impl<'m> Runner<'m> {
         let records = self.read_records(guard.driver(), &dialect, adopt)?;
         let session = Session::save(guard.driver())?;
         let applied_by = self.who();
-        let ctx = Context {
-            dialect: &dialect,
-            applied_by: &applied_by,
-            retry: self.lock_retry,
-            observer: self.observer.as_deref(),
-            stop: self.stop.as_ref(),
-            code: self.migrations.code(),
-            heartbeat_lease: self.heartbeat_lease,
-        };
+        let ctx = self.context(&dialect, &applied_by);
         let done = work(guard.driver(), &ctx, &records);
         let done = self.keep_diesel_in_step(guard.driver(), &ctx, done);
         match done {

@@ -13,7 +13,8 @@ use diesel::result::QueryResult;
 use waterline_core::{Backend, Migration};
 
 use super::apply::is_transactional;
-use super::apply::{claim, claimed_by_another, ran, record_failure, settle, write_record};
+use super::apply::write_record;
+use super::apply::{claim, claimed_by_another, ran, record_failure, revert_failed, settle};
 use super::apply::{Attempt, Context};
 use super::assess::{migration_ref, RESUMABLE, REVERTING, REVERT_FAILED};
 use super::dialect::{lease_text, Dialect};
@@ -496,13 +497,7 @@ pub fn revert_code(
 ) -> Result<Ran, Error> {
     let clock = std::time::Instant::now();
     let delete = ctx.dialect.delete_record(record.version);
-    let failed = |cause: diesel::result::Error, rolled_back| Error::RevertFailed {
-        migration: Box::new(migration_ref(migration)),
-        table: ctx.table(),
-        message: cause.to_string(),
-        rolled_back,
-        cause: Box::new(cause),
-    };
+    let failed = |cause, rolled_back| revert_failed(ctx, migration, cause, rolled_back);
     let run = |driver: &mut dyn Driver| {
         let mut step = Step::new(driver, migration, None);
         down(&mut step).map_err(|error| CodeFailure::from(error).into_diesel())
