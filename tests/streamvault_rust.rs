@@ -239,6 +239,48 @@ on_every_backend! {
         assert_second_run_is_a_no_op(&mut conn);
     }
 
+    fn the_app_is_ready_before_its_background_thread_finishes_the_backfill(db) {
+        let mut conn: Conn = db.connect();
+        STREAMVAULT.runner().target(11).run_pending(&mut conn).unwrap();
+        seed(&mut conn);
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_streamvault"))
+            .args(["start", "--database-url", &db.url])
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stdout}{stderr}");
+        let lines: Vec<&str> = stdout.lines().collect();
+        assert!(lines[0].starts_with("1 migration in "), "{stdout}");
+        assert!(lines[1].trim_start().starts_with("012 add_codec_preferences ("), "{stdout}");
+        assert_eq!(
+            lines[2..4],
+            [
+                "1 migration left to the background run, from 013 `migrations/013_default_profile_images.rs`",
+                "StreamVault is ready",
+            ],
+            "start-up applies 012 and is ready; 013 runs in the thread: {stdout}"
+        );
+        assert!(lines[4].starts_with("background migrations done: 1 migration in "), "{stdout}");
+        let batches: Vec<&str> = stderr.lines().filter(|line| line.contains(" streamers: ")).collect();
+        assert_eq!(batches.len(), 3, "{stderr}");
+        assert!(
+            batches[2].starts_with("background: 013_default_profile_images streamers: 2500 of about 2500 rows, batch 3 took "),
+            "{stderr}"
+        );
+        assert_eq!(with_default_image(&mut conn), STREAMERS);
+
+        let again = std::process::Command::new(env!("CARGO_BIN_EXE_streamvault"))
+            .args(["start", "--database-url", &db.url])
+            .env_remove("DATABASE_URL")
+            .output()
+            .unwrap();
+        assert!(again.status.success());
+        assert_eq!(String::from_utf8_lossy(&again.stdout), "nothing to do\nStreamVault is ready\n");
+        assert_eq!(String::from_utf8_lossy(&again.stderr), "");
+    }
+
     fn both_revert_with_down_and_apply_again(db) {
         let mut conn: Conn = db.connect();
         STREAMVAULT.runner().target(11).run_pending(&mut conn).unwrap();
