@@ -161,11 +161,3 @@ pub fn measure(tool: Tool, servers: &Servers, hold: Duration, clients: usize) ->
         recorded,
     }
 }
-
-/// The `q`-quantile (0 to 1) of `samples`.
-pub fn quantile(samples: &[Duration], q: f64) -> Duration {
-    let mut sorted = samples.to_vec();
-    sorted.sort();
-    let at = ((sorted.len() as f64 - 1.0) * q).round() as usize;
-    sorted.get(at).copied().unwrap_or_default()
-}

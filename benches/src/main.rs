@@ -226,7 +226,8 @@ fn apps_table(apps: &[AppFigures]) -> String {
 
 /// The lock-safe DDL scenario with each tool, as a Markdown table.
 fn lock_safe_table(servers: &Servers, hold: Duration, clients: usize) -> String {
-    use waterline_bench::lock_safe::{self, quantile, Tool};
+    use waterline_bench::lock_safe::{self, Tool};
+    use waterline_bench::stats::quantile;
     let mut out = format!(
         "A transaction holds `accounts` (it read it) for {} s; {clients} clients query it in a \
          loop; a migration adds a column. PostgreSQL, one run each.\n\n\

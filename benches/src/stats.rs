@@ -1,4 +1,4 @@
-//! Medians and how figures are shown.
+//! Medians, quantiles and how figures are shown.
 
 use std::time::Duration;
 
@@ -11,6 +11,14 @@ pub fn median(samples: &[Duration]) -> Duration {
         n if n % 2 == 1 => sorted[n / 2],
         n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2,
     }
+}
+
+/// The `q`-quantile (0 to 1) of `samples`.
+pub fn quantile(samples: &[Duration], q: f64) -> Duration {
+    let mut sorted = samples.to_vec();
+    sorted.sort();
+    let at = ((sorted.len() as f64 - 1.0) * q).round() as usize;
+    sorted.get(at).copied().unwrap_or_default()
 }
 
 /// Milliseconds, with two decimals under 10 ms.
@@ -61,5 +69,9 @@ mod tests {
         );
         assert_eq!(ratio(d(1), d(2)), "0.50x");
         assert_eq!(paired(&[d(1), d(10), d(3)], &[d(2), d(10), d(1)]), "1.00x");
+        let hundred: Vec<Duration> = (1..=100).map(d).collect();
+        assert_eq!(quantile(&hundred, 0.5), d(51));
+        assert_eq!(quantile(&hundred, 0.99), d(99));
+        assert_eq!(quantile(&[], 0.99), Duration::ZERO);
     }
 }
