@@ -5,7 +5,8 @@
 //! `cargo run --release -p waterline-bench -- --help` lists the options. PostgreSQL and MariaDB
 //! come from `WATERLINE_BENCH_POSTGRES_URL` and `WATERLINE_BENCH_MYSQL_URL` (default: the local
 //! servers' `test` databases). The results are printed as Markdown and written to
-//! `target/bench-results.md`.
+//! `target/bench-results.md`; those of `--backfill` to `target/bench-backfill.md`, and a
+//! run's kept in `benches/results/backfill.md`.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -21,9 +22,10 @@ use waterline_bench::tools::Tool;
 /// Measures waterline, diesel_migrations and refinery on the same generated migrations.
 #[derive(Parser)]
 struct Options {
-    /// Runs at 1,000 migrations; smaller workloads get three times as many.
-    #[arg(long, default_value_t = 7)]
-    runs: usize,
+    /// Runs at 1,000 migrations; smaller workloads get three times as many. Default 7, and
+    /// 3 with `--backfill`.
+    #[arg(long)]
+    runs: Option<usize>,
     /// Workload sizes, in migrations.
     #[arg(long, value_delimiter = ',', default_value = "10,100,1000")]
     sizes: Vec<usize>,
@@ -48,11 +50,24 @@ struct Options {
     /// How many clients query the table, with `--lock-safe`.
     #[arg(long, default_value_t = 50)]
     clients: usize,
+    /// Only measure a batched backfill of 1,000,000 rows on each of `--backends`: waterline's
+    /// Rust migration against a hand-written keyset loop, its batch times, and the start-up
+    /// with it pending.
+    #[arg(long)]
+    backfill: bool,
 }
 
 fn main() {
     let options = Options::parse();
     let servers = Servers::from_env();
+    if options.backfill {
+        let out = backfill_tables(&servers, &options.backends, options.runs.unwrap_or(3));
+        println!("{out}");
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-backfill.md");
+        std::fs::write(path, &out).expect("target/ is writable");
+        return;
+    }
+    let runs = options.runs.unwrap_or(7);
     if options.lock_safe {
         println!(
             "{}",
@@ -65,7 +80,7 @@ fn main() {
         let mut out = String::from(
             "| one migration of | build time (median) | per MiB |\n|---:|---:|---:|\n",
         );
-        for (mib, times) in waterline_bench::big_migration::measure(workspace, options.runs) {
+        for (mib, times) in waterline_bench::big_migration::measure(workspace, runs) {
             let seconds = median(&times).as_secs_f64();
             writeln!(
                 out,
@@ -79,18 +94,14 @@ fn main() {
     }
     let mut out = format!(
         "Runs: {} at 1,000 migrations, three times that below (medians). Machine: {} cores.\n\n",
-        options.runs,
+        runs,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     for backend in &options.backends {
         for size in &options.sizes {
             eprintln!("measuring {} at {size} migrations", backend.label());
             // Small workloads are quick and their times noisier: they get three times the runs.
-            let runs = if *size < 1000 {
-                options.runs * 3
-            } else {
-                options.runs
-            };
+            let runs = if *size < 1000 { runs * 3 } else { runs };
             let figures = measure::measure(*backend, *size, runs, &servers);
             out.push_str(&table(&figures));
             out.push_str(&ratios(&figures));
@@ -99,11 +110,7 @@ fn main() {
     if !options.no_apps {
         eprintln!("building the minimal apps");
         let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
-        out.push_str(&apps_table(&apps::measure(
-            workspace,
-            &servers,
-            options.runs,
-        )));
+        out.push_str(&apps_table(&apps::measure(workspace, &servers, runs)));
     }
     println!("{out}");
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/bench-results.md");
@@ -251,6 +258,89 @@ fn lock_safe_table(servers: &Servers, hold: Duration, clients: usize) -> String 
             outcome.recorded
         )
         .unwrap();
+    }
+    out
+}
+
+/// The backfill on each backend: throughput and batch times, then start-up with it pending.
+fn backfill_tables(servers: &Servers, backends: &[Backend], runs: usize) -> String {
+    use waterline_bench::backfill::{self, BATCH_SIZE, ROWS};
+    use waterline_bench::stats::quantile;
+    let all: Vec<backfill::Figures> = backends
+        .iter()
+        .map(|&backend| {
+            eprintln!("measuring the backfill on {}", backend.label());
+            backfill::measure(backend, servers, runs)
+        })
+        .collect();
+    let versions: Vec<String> = all
+        .iter()
+        .map(|f| format!("{} {}", f.backend.label(), f.version))
+        .collect();
+    let mut out = format!(
+        "A backfill of {} rows, {} keys a batch, each on a fresh copy of the table: \
+         waterline's background Rust migration (`run_background`; a checkpoint and a heartbeat \
+         committed with each batch) against a hand-written keyset loop through diesel (the same \
+         boundary query and UPDATE, a transaction per batch, no checkpoint). {runs} runs each, \
+         the order alternating; medians. Machine: {} cores; {}.\n\n\
+         | backend | waterline (rows/s) | hand-written (rows/s) | waterline / hand-written (goal >= 0.8) | waterline batch p50 (ms) | waterline batch p99 (ms, goal < 100) | hand-written batch p50 / p99 (ms) |\n\
+         |---|---:|---:|---:|---:|---:|---:|\n",
+        thousands(ROWS as f64),
+        thousands(BATCH_SIZE as f64),
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        versions.join(", ")
+    );
+    let rate = |samples: &[Duration]| thousands(ROWS as f64 / median(samples).as_secs_f64());
+    for f in &all {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} / {} |",
+            f.backend.label(),
+            rate(&f.waterline),
+            rate(&f.hand_written),
+            paired(&f.hand_written, &f.waterline),
+            ms(quantile(&f.waterline_batches, 0.5)),
+            ms(quantile(&f.waterline_batches, 0.99)),
+            ms(quantile(&f.hand_written_batches, 0.5)),
+            ms(quantile(&f.hand_written_batches, 0.99)),
+        )
+        .unwrap();
+    }
+    out.push_str(
+        "\nThe ratio is the median of the runs' throughput ratios, each run's two backfills \
+         paired. Batch times are over every batch of every run, the commit included.\n\n\
+         Start-up with the backfill pending (`run_pending` defers it and returns) and with \
+         everything applied, each on a fresh connection made before the clock starts; \
+         medians of all samples.\n\n\
+         | backend | start-up, backfill deferred (ms) | no-op start-up (ms) | deferred / no-op | round trips, deferred / no-op |\n\
+         |---|---:|---:|---:|---:|\n",
+    );
+    let count = |n: Option<usize>| n.map_or("-".to_owned(), |n| n.to_string());
+    for f in &all {
+        writeln!(
+            out,
+            "| {} | {} | {} | {} | {} / {} |",
+            f.backend.label(),
+            ms(median(&f.deferring)),
+            ms(median(&f.noop)),
+            ratio(median(&f.deferring), median(&f.noop)),
+            count(f.deferring_trips),
+            count(f.noop_trips),
+        )
+        .unwrap();
+    }
+    out
+}
+
+/// `n` rounded, with thousands separated by commas.
+fn thousands(n: f64) -> String {
+    let digits = format!("{:.0}", n.max(0.0));
+    let mut out = String::new();
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
     }
     out
 }
