@@ -18,6 +18,9 @@
 //!   [`check_embed_is_current`](crate::Migrations::check_embed_is_current).
 //! - [`running`]: the runner's settings and operations, the cargo features, connections
 //!   (r2d2, diesel-async), and what a run does step by step.
+//! - [`rust_migrations`]: migrations written in Rust: the file, directives, transactions and
+//!   resumable runs, batched backfills applied exactly once, progress, background migrations
+//!   and holds, limits, and StreamVault's Pattern 3.
 //! - [`tracking_table`]: the tracking table's columns and its versioned layout.
 //! - [`locking`]: the lock each backend takes, how to find it, and lock timeouts.
 //! - [`cli`]: the `migrate` command: mounting it, database URLs, commands, exit codes,
@@ -60,6 +63,9 @@ pub mod rebuilds {}
 
 #[doc = include_str!("running.md")]
 pub mod running {}
+
+#[doc = include_str!("rust_migrations.md")]
+pub mod rust_migrations {}
 
 #[doc = include_str!("tracking_table.md")]
 pub mod tracking_table {}
