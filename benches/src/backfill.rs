@@ -100,13 +100,19 @@ fn measure_on<C: Conn>(backend: Backend, servers: &Servers, runs: usize) -> Figu
                 .setup
                 .push(timed(|| create_items(&mut conn, backend)));
             drop(conn);
-            if (run + turn) % 2 == 0 {
-                eprintln!("  run {}: waterline", run + 1);
+            let (label, took) = if (run + turn) % 2 == 0 {
                 waterline_leg::<C>(&db, &mut figures);
+                ("waterline", figures.waterline.last())
             } else {
-                eprintln!("  run {}: hand-written loop", run + 1);
                 hand_written_leg::<C>(&db, backend, &mut figures);
-            }
+                ("hand-written loop", figures.hand_written.last())
+            };
+            let took = took.expect("one sample a leg").as_secs_f64();
+            eprintln!(
+                "  run {}: {label}, {took:.2} s ({:.0} rows/s)",
+                run + 1,
+                ROWS as f64 / took
+            );
         }
     }
     figures
