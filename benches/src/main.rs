@@ -266,6 +266,7 @@ fn lock_safe_table(servers: &Servers, hold: Duration, clients: usize) -> String 
 fn backfill_tables(servers: &Servers, backends: &[Backend], runs: usize) -> String {
     use waterline_bench::backfill::{self, BATCH_SIZE, ROWS};
     use waterline_bench::stats::quantile;
+    let load_before = load_average();
     let all: Vec<backfill::Figures> = backends
         .iter()
         .map(|&backend| {
@@ -282,12 +283,15 @@ fn backfill_tables(servers: &Servers, backends: &[Backend], runs: usize) -> Stri
          waterline's background Rust migration (`run_background`; a checkpoint and a heartbeat \
          committed with each batch) against a hand-written keyset loop through diesel (the same \
          boundary query and UPDATE, a transaction per batch, no checkpoint). {runs} runs each, \
-         the order alternating; medians. Machine: {} cores; {}.\n\n\
+         the order alternating; medians. Machine: {} cores, load average {} at the start and \
+         {} at the end; {}.\n\n\
          | backend | waterline (rows/s) | hand-written (rows/s) | waterline / hand-written (goal >= 0.8) | waterline batch p50 (ms) | waterline batch p99 (ms, goal < 100) | hand-written batch p50 / p99 (ms) |\n\
          |---|---:|---:|---:|---:|---:|---:|\n",
         thousands(ROWS as f64),
         thousands(BATCH_SIZE as f64),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
+        load_before,
+        load_average(),
         versions.join(", ")
     );
     let rate = |samples: &[Duration]| thousands(ROWS as f64 / median(samples).as_secs_f64());
@@ -343,4 +347,12 @@ fn thousands(n: f64) -> String {
         out.push(digit);
     }
     out
+}
+
+/// The load average of the last minute (Linux), to tell a quiet machine from a busy one.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next().map(str::to_owned))
+        .unwrap_or_else(|| "unknown".to_owned())
 }
