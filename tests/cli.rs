@@ -87,24 +87,27 @@ on_every_backend! {
     fn up_applies_every_migration_and_status_shows_them(db) {
         let stdout = ok(&db.url, &["up"]);
         let lines: Vec<&str> = stdout.lines().collect();
-        assert_eq!(lines.len(), 12, "{stdout}");
+        assert_eq!(lines.len(), 14, "{stdout}");
         assert!(lines[0].starts_with("applied 001 create_streamers (") && lines[0].ends_with(" ms)"), "{stdout}");
         assert!(lines[10].starts_with("applied 011 backfill_recording_settings ("), "{stdout}");
-        assert!(lines[11].starts_with("applied 11 migrations in "), "{stdout}");
+        // The two written in Rust; `up` runs the background one too.
+        assert!(lines[11].starts_with("applied 012 add_codec_preferences ("), "{stdout}");
+        assert!(lines[12].starts_with("applied 013 default_profile_images ("), "{stdout}");
+        assert!(lines[13].starts_with("applied 13 migrations in "), "{stdout}");
         let mut conn = db.connect();
         assert!(has_tables(&mut conn).iter().all(|exists| *exists));
-        assert_eq!(conn.rows("waterline_migrations").len(), 11);
+        assert_eq!(conn.rows("waterline_migrations").len(), 13);
 
         let table = ok(&db.url, &["status"]);
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(lines[0], "VERSION  NAME                           STATE    APPLIED AT               DURATION");
         assert!(lines[1].starts_with("001      create_streamers               applied  20"), "{table}");
         assert!(lines[1].contains(" UTC  ") && lines[1].ends_with(" ms"), "{table}");
-        assert_eq!(lines[12], "11 migrations: 11 applied (tracking table waterline_migrations)");
+        assert_eq!(lines[14], "13 migrations: 13 applied (tracking table waterline_migrations)");
         assert!(!table.contains('\u{1b}'), "colour in piped output");
 
         assert_eq!(ok(&db.url, &["up"]), "nothing to do: every migration is applied\n");
-        assert_eq!(conn.rows("waterline_migrations").len(), 11);
+        assert_eq!(conn.rows("waterline_migrations").len(), 13);
     }
 
     fn status_and_verify_speak_json_with_stable_fields(db) {
@@ -112,13 +115,13 @@ on_every_backend! {
         assert_eq!(fresh.code, 3, "verify must fail on a fresh database");
         let verdict = json(&fresh.stdout);
         assert_eq!(verdict["ok"], false);
-        assert_eq!(verdict["summary"]["pending"], 11);
-        assert_eq!(verdict["problems"].as_array().unwrap().len(), 11);
+        assert_eq!(verdict["summary"]["pending"], 13);
+        assert_eq!(verdict["problems"].as_array().unwrap().len(), 13);
 
         ok(&db.url, &["up", "--to", "3"]);
         let status = json(&ok(&db.url, &["status", "--json"]));
         assert_eq!(status["table"], "waterline_migrations");
-        assert_eq!(states(&status), [&["applied"; 3][..], &["pending"; 8][..]].concat());
+        assert_eq!(states(&status), [&["applied"; 3][..], &["pending"; 10][..]].concat());
         let first = &status["migrations"][0];
         let mut keys: Vec<&str> = first.as_object().unwrap().keys().map(String::as_str).collect();
         keys.sort();
@@ -126,11 +129,11 @@ on_every_backend! {
         assert_eq!((first["version"].as_u64(), first["version_text"].as_str()), (Some(1), Some("001")));
         assert_eq!(first["checksum"], first["embedded_checksum"]);
         assert_eq!(status["summary"]["applied"], 3);
-        assert_eq!(status["summary"]["total"], 11);
+        assert_eq!(status["summary"]["total"], 13);
 
         ok(&db.url, &["up"]);
         let verified = streamvault(&db.url, &["verify"]);
-        assert_eq!((verified.code, verified.stdout.as_str()), (0, "11 migrations: 11 applied (tracking table waterline_migrations)\n"));
+        assert_eq!((verified.code, verified.stdout.as_str()), (0, "13 migrations: 13 applied (tracking table waterline_migrations)\n"));
         assert_eq!(json(&ok(&db.url, &["verify", "--json"]))["ok"], true);
     }
 
@@ -139,7 +142,8 @@ on_every_backend! {
         let plan = ok(&db.url, &["plan"]);
         assert!(plan.starts_with("-- 004 add_recording_path_to_streams (migrations/004_add_recording_path_to_streams/up.sql), "), "{plan}");
         assert!(plan.contains("ALTER TABLE streams ADD COLUMN recording_path VARCHAR(1000);"), "{plan}");
-        assert_eq!(plan.matches("\n-- 0").count() + 1, 8, "{plan}");
+        assert_eq!(plan.matches("\n-- 0").count() + 1, 10, "{plan}");
+        assert!(plan.contains("\n-- 013 default_profile_images (migrations/013_default_profile_images.rs), outside a transaction\n-- Rust: `up` of migrations/013_default_profile_images.rs\n"), "{plan}");
         assert_eq!(ok(&db.url, &["up", "--dry-run"]), plan);
         let planned = json(&ok(&db.url, &["plan", "--json", "--to", "5"]));
         let versions: Vec<u64> = planned["migrations"].as_array().unwrap().iter().map(|m| m["version"].as_u64().unwrap()).collect();
@@ -153,11 +157,12 @@ on_every_backend! {
     fn down_redo_and_run_one(db) {
         ok(&db.url, &["up"]);
         let stdout = ok(&db.url, &["down"]);
-        assert!(stdout.starts_with("reverted 011 backfill_recording_settings (") && stdout.contains("\nreverted 1 migration in "), "{stdout}");
+        assert!(stdout.starts_with("reverted 013 default_profile_images (") && stdout.contains("\nreverted 1 migration in "), "{stdout}");
         let mut conn = db.connect();
-        assert_eq!(conn.rows("waterline_migrations").len(), 10);
+        assert_eq!(conn.rows("waterline_migrations").len(), 12);
+        assert!(!conn.column_exists("streamers", "profile_image"), "its `down` ran");
         let stdout = ok(&db.url, &["down", "--steps", "2"]);
-        assert!(stdout.starts_with("reverted 010 create_proxy_health (") && stdout.contains("\nreverted 009 create_system_config ("), "{stdout}");
+        assert!(stdout.starts_with("reverted 012 add_codec_preferences (") && stdout.contains("\nreverted 011 backfill_recording_settings ("), "{stdout}");
         ok(&db.url, &["down", "--to", "4"]);
         assert_eq!(conn.rows("waterline_migrations").len(), 4);
         assert!(!conn.table_exists("recordings") && conn.table_exists("streams"));
@@ -178,7 +183,7 @@ on_every_backend! {
         let forced = streamvault(&db.url, &["run", "11", "--force"]);
         assert_eq!(forced.code, 0, "{}", forced.stderr);
         assert!(forced.stderr.contains("warning: migration 11 is already applied; running it again because of --force"));
-        assert_eq!(conn.rows("waterline_migrations").len(), 11);
+        assert_eq!(conn.rows("waterline_migrations").len(), 13);
     }
 
     fn mark_repair_and_baseline(db) {
@@ -190,7 +195,7 @@ on_every_backend! {
         ok(&db.url, &["mark", "2", "applied"]);
         let unknown = streamvault(&db.url, &["mark", "99", "applied"]);
         assert_eq!(unknown.code, 1);
-        assert!(unknown.stderr.starts_with("error: no migration with version 99 is embedded in this binary (embedded: 001 to 011)"), "{}", unknown.stderr);
+        assert!(unknown.stderr.starts_with("error: no migration with version 99 is embedded in this binary (embedded: 001 to 013)"), "{}", unknown.stderr);
 
         // An applied migration edited afterwards: its stored checksum no longer matches.
         let other = common::TestDb::<Conn>::new().unwrap();
@@ -272,31 +277,31 @@ fn new_writes_the_next_migration_and_refuses_bad_names() {
     let folder_arg = folder.to_str().unwrap();
     let refused = streamvault(
         "unused.db",
-        &["new", "AddCodecPreferences", "--dir", folder_arg],
+        &["new", "AddStreamThumbnails", "--dir", folder_arg],
     );
     assert_eq!(refused.code, 2);
     assert_eq!(
         refused.stderr,
         format!(
-            "error: invalid migration name `{folder_arg}/012_AddCodecPreferences`: wrong case, names are lowercase \
-             snake_case; rename it to `012_add_codec_preferences`\n"
+            "error: invalid migration name `{folder_arg}/014_AddStreamThumbnails`: wrong case, names are lowercase \
+             snake_case; rename it to `014_add_stream_thumbnails`\n"
         )
     );
-    assert!(!folder.join("012_AddCodecPreferences").exists());
+    assert!(!folder.join("014_AddStreamThumbnails").exists());
 
     let stdout = ok(
         "unused.db",
-        &["new", "add_codec_preferences", "--dir", folder_arg],
+        &["new", "add_stream_thumbnails", "--dir", folder_arg],
     );
     assert_eq!(
         stdout,
         format!(
-            "created {folder_arg}/012_add_codec_preferences/up.sql\ncreated {folder_arg}/012_add_codec_preferences/down.sql\n\
+            "created {folder_arg}/014_add_stream_thumbnails/up.sql\ncreated {folder_arg}/014_add_stream_thumbnails/down.sql\n\
              write its SQL, then build: the build fails until the migration holds a statement\n"
         )
     );
-    let up = std::fs::read_to_string(folder.join("012_add_codec_preferences/up.sql")).unwrap();
-    assert!(up.starts_with("-- 012 add_codec_preferences: "), "{up}");
+    let up = std::fs::read_to_string(folder.join("014_add_stream_thumbnails/up.sql")).unwrap();
+    assert!(up.starts_with("-- 014 add_stream_thumbnails: "), "{up}");
     // Until its SQL is written, the folder does not compile, and `new` says why.
     let unfinished = streamvault("unused.db", &["new", "another", "--dir", folder_arg]);
     assert_eq!(unfinished.code, 2);
@@ -317,24 +322,24 @@ fn an_old_replica_boots_past_expand_migrations_and_refuses_a_contract() {
     let db = dir.path().join("app.db");
     let url = db.to_str().unwrap();
     ok(url, &["up"]);
-    // A newer build applied 012, which this one does not embed.
+    // A newer build applied 014, which this one does not embed.
     let mut conn = diesel::SqliteConnection::establish(url).unwrap();
     conn.run(
         "INSERT INTO waterline_migrations (version, name, checksum, checksum_algorithm, status, \
-         started_at, applied_by, transactional, class) SELECT 12, 'add_codec', checksum, \
+         started_at, applied_by, transactional, class) SELECT 14, 'add_stream_thumbnails', checksum, \
          checksum_algorithm, 'applied', started_at, 'newer', 1, 'expand' FROM waterline_migrations \
          WHERE version = 11",
     );
     let up = streamvault(url, &["up"]);
     assert_eq!(up.code, 0, "{}", up.stderr);
     assert!(
-        up.stderr.starts_with("warning: the database is ahead of this binary: it records 12 `add_codec` as applied, which this binary does not embed; going on, as each only adds to the schema (expand)"),
+        up.stderr.starts_with("warning: the database is ahead of this binary: it records 14 `add_stream_thumbnails` as applied, which this binary does not embed; going on, as each only adds to the schema (expand)"),
         "{}",
         up.stderr
     );
     assert_eq!(streamvault(url, &["verify"]).code, 0, "verify agrees");
     assert_eq!(streamvault(url, &["--ahead", "refuse", "verify"]).code, 3);
-    conn.run("UPDATE waterline_migrations SET class = 'contract' WHERE version = 12");
+    conn.run("UPDATE waterline_migrations SET class = 'contract' WHERE version = 14");
     let refused = streamvault(url, &["up"]);
     assert_eq!(refused.code, 1);
     assert!(
@@ -386,7 +391,7 @@ fn a_backend_not_compiled_in_names_its_feature() {
 fn lint_shows_advice_and_strict_fails_on_it() {
     assert_eq!(
         ok("unused.db", &["lint"]),
-        "11 migrations checked: 0 findings, 0 statements the parser could not read\n"
+        "13 migrations checked: 0 findings, 0 statements the parser could not read\n"
     );
     let strict = streamvault(
         "unused.db",

@@ -26,6 +26,9 @@ fn effect<C: TestConnection>(conn: &mut C, version: u64) -> Option<bool> {
         8 => conn.table_exists("push_subscriptions"),
         9 => conn.table_exists("system_config"),
         10 => conn.table_exists("proxy_health"),
+        // 011 fills settings of streamers an empty database has none of.
+        12 => conn.column_exists("recording_settings", "preferred_codec"),
+        13 => conn.column_exists("streamers", "profile_image"),
         _ => return None,
     })
 }
@@ -48,7 +51,7 @@ fn recorded<C: TestConnection>(conn: &mut C) -> Vec<(u64, String)> {
 fn agreement<C: TestConnection>(conn: &mut C) -> Result<Vec<u64>, String> {
     let rows = recorded(conn);
     let mut unsettled = Vec::new();
-    for version in 1..=11 {
+    for version in 1..=13 {
         let row = rows
             .iter()
             .find(|(v, _)| *v == version)
@@ -74,12 +77,12 @@ fn agreement<C: TestConnection>(conn: &mut C) -> Result<Vec<u64>, String> {
 /// Everything applied once: every row applied, every effect present, the seeded rows once.
 fn assert_fully_migrated<C: TestConnection>(conn: &mut C) {
     let rows = recorded(conn);
-    assert_eq!(rows.len(), 11, "{rows:?}");
+    assert_eq!(rows.len(), 13, "{rows:?}");
     assert!(
         rows.iter().all(|(_, status)| status == "applied"),
         "{rows:?}"
     );
-    for version in 1..=10 {
+    for version in (1..=10).chain(12..=13) {
         assert_eq!(
             effect(conn, version),
             Some(true),
@@ -299,14 +302,14 @@ on_every_backend! {
                 applied.extend(versions);
             }
             applied.sort();
-            assert_eq!(applied, (1..=11).collect::<Vec<u64>>(), "round {round}: not every migration applied exactly once");
+            assert_eq!(applied, (1..=13).collect::<Vec<u64>>(), "round {round}: not every migration applied exactly once");
             let mut conn = db.connect();
             assert_fully_migrated(&mut conn);
             assert!(conn.lock_is_free());
         }
         figures(
             &format!("concurrency-{}", backend_name::<Conn>()),
-            &format!("{rounds} rounds x {processes} processes: every process exited 0, each of the 11 migrations applied exactly once per round, {applied_by_others} process runs found nothing left to do"),
+            &format!("{rounds} rounds x {processes} processes: every process exited 0, each of the 13 migrations applied exactly once per round, {applied_by_others} process runs found nothing left to do"),
         );
     }
 
@@ -459,11 +462,11 @@ on_every_backend! {
             match code {
                 5 => {
                     assert!(stderr.contains("error: stopped on request: "), "{stderr}");
-                    assert!(recorded(&mut conn).len() < 11, "stopped with nothing left ({point})");
+                    assert!(recorded(&mut conn).len() < 13, "stopped with nothing left ({point})");
                     stopped += 1;
                 }
                 0 => {
-                    assert_eq!(recorded(&mut conn).len(), 11, "exit 0 with migrations pending ({point})");
+                    assert_eq!(recorded(&mut conn).len(), 13, "exit 0 with migrations pending ({point})");
                     finished += 1;
                 }
                 other => panic!("SIGTERM at {point}: exit {other}: {stderr}"),
@@ -750,7 +753,7 @@ mod pgbouncer {
             applied.sort();
             assert_eq!(
                 applied,
-                (1..=11).collect::<Vec<u64>>(),
+                (1..=13).collect::<Vec<u64>>(),
                 "round {round}: not every migration applied exactly once"
             );
             nothing_to_do += runs.iter().filter(|(_, _, v)| v.is_empty()).count();
@@ -765,7 +768,7 @@ mod pgbouncer {
         }
         figures(
             "pgbouncer-lease",
-            &format!("{rounds} rounds x {processes} processes through PgBouncer (transaction pooling, 4 server connections) with --lock lease: every process exited 0, each of the 11 migrations applied exactly once per round (applied more than once: 0), {nothing_to_do} process runs found nothing left to do, no lease or lock left behind"),
+            &format!("{rounds} rounds x {processes} processes through PgBouncer (transaction pooling, 4 server connections) with --lock lease: every process exited 0, each of the 13 migrations applied exactly once per round (applied more than once: 0), {nothing_to_do} process runs found nothing left to do, no lease or lock left behind"),
         );
     }
 
