@@ -21,6 +21,7 @@ use super::dialect::{lease_text, Dialect};
 use super::driver::Driver;
 use super::fault::{pause, Point};
 use super::lock::database;
+use super::tables::{lost_a_creation_race, RACE_TRIES};
 use super::lock_wait::{LockRetry, Tries};
 use super::record::Record;
 use super::record::RecordStatus;
@@ -106,11 +107,19 @@ impl<'a> Resume<'a> {
             self.dialect.bigint(),
             self.checkpoints()
         );
-        if driver.scalar(&probe).is_ok() {
-            return Ok(());
+        // Processes meeting a missing table at once race to create it: PostgreSQL's `IF NOT
+        // EXISTS` lets a second session meet the first's catalog row (a unique violation) and
+        // MariaDB can pick one as a deadlock victim. A lost race ends when the tables are seen.
+        let mut tries = 0;
+        loop {
+            if driver.scalar(&probe).is_ok() {
+                return Ok(());
+            }
+            match driver.batch(&runs).and_then(|()| driver.batch(&checkpoints)) {
+                Err(cause) if lost_a_creation_race(&cause) && tries < RACE_TRIES => tries += 1,
+                created => return created,
+            }
         }
-        driver.batch(&runs)?;
-        driver.batch(&checkpoints)
     }
 
     /// Takes migration `version` for this run: deletes a hold that has ended, then inserts

@@ -83,7 +83,7 @@ fn create_once(driver: &mut dyn Driver, dialect: &Dialect, create: &str) -> Quer
 }
 
 /// How many times a process that lost the race to create the table tries again.
-const RACE_TRIES: usize = 16;
+pub const RACE_TRIES: usize = 16;
 
 /// The recorded layout when both tables exist and the layout is recorded; `None` otherwise,
 /// whatever the reason: the create that follows says what is wrong.
