@@ -61,6 +61,22 @@ on_every_backend! {
         assert_eq!(conn.count("SELECT COUNT(*) AS n FROM streamers WHERE profile_image = 'default.png'"), 100);
         assert_eq!(logged_batches(&mut conn), 15, "100 keys in batches of 7");
         assert_eq!(conn.count("SELECT COUNT(*) AS n FROM streamers WHERE codec IS NOT NULL"), 0);
+        // The next start-up has only the deferral left: one query, no lock, as a no-op.
+        let said = AtomicU64::new(0);
+        let again = RUST
+            .runner()
+            .on_progress(|progress| {
+                if let Progress::Deferred { migration, waiting } = progress {
+                    said.store(migration.version() * 10 + waiting as u64, Ordering::Relaxed);
+                }
+            })
+            .run_pending(&mut conn)
+            .unwrap();
+        assert!(again.is_empty());
+        assert_eq!(again.lock_wait, None, "a start-up that only defers takes no lock");
+        let deferred: Vec<u64> = again.deferred.iter().map(|m| m.version).collect();
+        assert_eq!(deferred, [4, 5]);
+        assert_eq!(said.load(Ordering::Relaxed), 42, "observers hear of 004 and 2 waiting");
         let status = RUST.runner().status(&mut conn).unwrap();
         assert_eq!(status.count(State::Applied), 3);
         assert_eq!(status.count(State::Pending), 2);

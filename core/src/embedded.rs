@@ -71,6 +71,15 @@ impl EmbeddedMigration {
         }
     }
 
+    /// Whether the migration runs after start-up (`// waterline:background`): a plain file
+    /// never does.
+    pub fn is_background(&self) -> bool {
+        match self {
+            EmbeddedMigration::File { .. } => false,
+            EmbeddedMigration::Full(migration) => migration.is_background(),
+        }
+    }
+
     /// The migration, borrowing the static data: nothing is copied but references.
     pub fn to_migration(&self) -> Migration {
         match *self {

@@ -130,25 +130,24 @@ impl Migrations {
         self.as_slice().is_empty()
     }
 
-    /// Each migration's version and the checksum of the up script `backend` runs, in
-    /// version order, read from the compact embedded data when the full migrations have not
-    /// been built: all a start-up with nothing to do needs.
+    /// Each migration's version, the checksum of the up script `backend` runs, and whether it
+    /// runs in the background, in version order, read from the compact embedded data when the
+    /// full migrations have not been built: all a start-up with nothing to do needs.
     #[cfg(feature = "runner")]
     pub(crate) fn up_checksums(
         &self,
         backend: waterline_core::Backend,
-    ) -> impl Iterator<Item = (u64, Option<waterline_core::Checksum>)> + '_ {
+    ) -> impl Iterator<Item = UpChecksum> + '_ {
         let (embedded, built): (&[EmbeddedMigration], &[Migration]) = match self.migrations.get() {
             Some(built) => (&[], built),
             None => (self.embedded, &[]),
         };
-        let embedded = embedded
-            .iter()
-            .map(move |e| (e.version(), e.up_checksum(backend)));
-        let built = built.iter().map(move |m| {
-            let script = m.up().for_backend(backend);
-            (m.version(), script.map(|script| script.checksum()))
+        let embedded = embedded.iter().map(move |e| UpChecksum {
+            version: e.version(),
+            checksum: e.up_checksum(backend),
+            background: e.is_background(),
         });
+        let built = built.iter().map(move |m| UpChecksum::of(m, backend));
         embedded.chain(built)
     }
 
@@ -205,6 +204,31 @@ impl<'a> IntoIterator for &'a Migrations {
     }
 }
 
+/// What the no-op check needs of one embedded migration.
+#[cfg(feature = "runner")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct UpChecksum {
+    /// The version.
+    pub version: u64,
+    /// The checksum of the up script the backend runs, if there is one.
+    pub checksum: Option<waterline_core::Checksum>,
+    /// Whether it runs after start-up, from [`Runner::run_background`](crate::Runner::run_background).
+    pub background: bool,
+}
+
+#[cfg(feature = "runner")]
+impl UpChecksum {
+    /// `migration`'s, on `backend`.
+    pub fn of(migration: &Migration, backend: waterline_core::Backend) -> Self {
+        let script = migration.up().for_backend(backend);
+        UpChecksum {
+            version: migration.version(),
+            checksum: script.map(|script| script.checksum()),
+            background: migration.is_background(),
+        }
+    }
+}
+
 #[cfg(all(test, feature = "runner"))]
 mod tests {
     use waterline_core::{Backend, Checksum, Direction, Script};
@@ -246,10 +270,11 @@ mod tests {
         let set = Migrations::from_static(&EMBEDDED, "migrations", None, &[], None);
         let compact: Vec<_> = set.up_checksums(Backend::Postgres).collect();
         assert!(set.migrations.get().is_none(), "nothing was built");
-        let expected = [
-            (1, Some(Checksum::from_bytes([1; 32]))),
-            (2, Some(Checksum::from_bytes([2; 32]))),
-        ];
+        let expected = [1, 2].map(|version| UpChecksum {
+            version,
+            checksum: Some(Checksum::from_bytes([version as u8; 32])),
+            background: false,
+        });
         assert_eq!(compact, expected);
         assert_eq!(set.len(), 2);
         assert_eq!(set.as_slice()[0].path(), "migrations/001_a.sql");

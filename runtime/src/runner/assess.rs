@@ -3,11 +3,12 @@
 
 use std::collections::HashMap;
 
-use waterline_core::{Backend, Checksum, Migration, ALGORITHM};
+use waterline_core::{Backend, Migration, ALGORITHM};
 
 use super::record::{Record, RecordStatus, State};
 use super::Ahead;
 use crate::error::{Drift, Error, MigrationRef};
+use crate::migrations::UpChecksum;
 
 /// The error text of the `running` row of a migration being reverted.
 pub const REVERTING: &str = "reverting";
@@ -85,41 +86,71 @@ pub fn pending<'m>(
     Ok(pending)
 }
 
-/// Whether a run would find nothing to do: every row applied under the current algorithm
-/// with its embedded checksum (rows the binary lacks only when `ignore_missing`), and every
-/// embedded migration up to the target applied. Compares every checksum, allocates nothing,
-/// and never refuses: anything else is left to [`pending`], under the lock, to explain.
+/// What a run would find, as far as the no-op check can tell without the lock.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Quick {
+    /// Every migration in scope is applied unchanged: nothing to do.
+    Nothing,
+    /// Every migration before `from` is applied unchanged, and `from`, the first one pending,
+    /// runs in the background, with no row at or after it: the run would only defer `from`
+    /// and the migrations after it to [`Runner::run_background`](crate::Runner::run_background).
+    Defer {
+        /// The version of the first pending migration, a background one.
+        from: u64,
+    },
+    /// Anything else: the run under the lock decides, and explains.
+    Lock,
+}
+
+/// What a run would find: nothing to do when every row is applied under the current algorithm
+/// with its embedded checksum (rows the binary lacks only when `ignore_missing`) and every
+/// embedded migration up to the target is applied; only deferring when the first one that is
+/// not is a background migration. Compares every checksum, allocates nothing, and never
+/// refuses: anything else is left to [`pending`], under the lock, to explain.
 ///
-/// `embedded` is each migration's version and the checksum of the up script the backend runs
-/// (see [`Migrations::up_checksums`](crate::Migrations)). `states` are sorted by version, as
-/// `embedded` is, so one walk over both suffices; rows out of order only make it answer `false`.
-pub fn nothing_to_do(
-    embedded: impl Iterator<Item = (u64, Option<Checksum>)>,
+/// `embedded` is what [`Migrations::up_checksums`](crate::Migrations) gives. `states` are
+/// sorted by version, as `embedded` is, so one walk over both suffices; rows out of order only
+/// make it answer [`Quick::Lock`].
+pub fn quick_check(
+    embedded: impl Iterator<Item = UpChecksum>,
     states: &[State],
     rules: Rules,
-) -> bool {
+) -> Quick {
     let in_scope = |version: u64| rules.target.is_none_or(|target| version <= target);
+    // The first in-scope migration without a row ends the walk: pending.
+    let first_pending = |up: UpChecksum, rows_after: bool| {
+        if up.background && !rows_after {
+            Quick::Defer { from: up.version }
+        } else {
+            Quick::Lock
+        }
+    };
     let mut embedded = embedded.peekable();
     for state in states {
         let Ok(version) = u64::try_from(state.version) else {
-            return false;
+            return Quick::Lock;
         };
         // Embedded migrations before this row have no row: pending, if the run would apply them.
-        while let Some((unapplied, _)) = embedded.next_if(|(v, _)| *v < version) {
-            if in_scope(unapplied) {
-                return false;
+        while let Some(unapplied) = embedded.next_if(|up| up.version < version) {
+            if in_scope(unapplied.version) {
+                return first_pending(unapplied, true);
             }
         }
-        let unchanged = match embedded.next_if(|(v, _)| *v == version) {
-            Some((_, checksum)) => checksum.is_some_and(|checksum| state.checksum.is(checksum)),
+        let unchanged = match embedded.next_if(|up| up.version == version) {
+            Some(up) => up
+                .checksum
+                .is_some_and(|checksum| state.checksum.is(checksum)),
             // An expand-only gap needs the classes: the run under the lock looks at them.
             None => rules.ahead == Ahead::Allow,
         };
         if !(unchanged && state.current) {
-            return false;
+            return Quick::Lock;
         }
     }
-    embedded.all(|(version, _)| !in_scope(version))
+    match embedded.find(|up| in_scope(up.version)) {
+        Some(unapplied) => first_pending(unapplied, false),
+        None => Quick::Nothing,
+    }
 }
 
 type Find<'a, 'm> = dyn Fn(&Record) -> Option<&'m Migration> + 'a;
@@ -572,11 +603,10 @@ mod tests {
     }
 
     /// What `Migrations::up_checksums` gives for `migrations` on SQLite.
-    fn up(migrations: &[Migration]) -> impl Iterator<Item = (u64, Option<Checksum>)> + '_ {
-        migrations.iter().map(|m| {
-            let script = m.up().for_backend(Backend::Sqlite);
-            (m.version(), script.map(|s| s.checksum()))
-        })
+    fn up(migrations: &[Migration]) -> impl Iterator<Item = UpChecksum> + '_ {
+        migrations
+            .iter()
+            .map(|m| UpChecksum::of(m, Backend::Sqlite))
     }
 
     fn states(migrations: &[Migration], checksums: &[&str]) -> Vec<State> {
@@ -618,17 +648,56 @@ mod tests {
         let migrations = three();
         let all = states(&migrations, &["same", "same", "same"]);
         let rules = Rules::default();
-        assert!(nothing_to_do(up(&migrations), &all, rules));
-        assert!(!nothing_to_do(up(&migrations), &all[..2], rules));
-        assert!(!nothing_to_do(up(&migrations), &[], rules));
+        assert_eq!(quick_check(up(&migrations), &all, rules), Quick::Nothing);
+        assert_ne!(
+            quick_check(up(&migrations), &all[..2], rules),
+            Quick::Nothing
+        );
+        assert_ne!(quick_check(up(&migrations), &[], rules), Quick::Nothing);
         let upper = embedded_checksum(&migrations[1], Backend::Sqlite).to_uppercase();
         for second in ["", "0000", upper.as_str()] {
             let changed = states(&migrations, &["same", second, "same"]);
             assert!(
-                !nothing_to_do(up(&migrations), &changed, rules),
+                quick_check(up(&migrations), &changed, rules) != Quick::Nothing,
                 "{second:?}"
             );
         }
+    }
+
+    #[test]
+    fn a_pending_background_migration_first_is_deferred_without_the_lock() {
+        let backfill = "// waterline:background\npub fn up(step: &mut waterline::code::Step<'_>) -> waterline::code::Result { Ok(()) }\n";
+        let migrations = set(&[
+            ("001_a.sql", "SELECT 1;"),
+            ("002_backfill.rs", backfill),
+            ("003_c.sql", "SELECT 3;"),
+        ]);
+        assert!(migrations[1].is_background());
+        let rules = Rules::default();
+        let first = states(&migrations, &["same"]);
+        let defer = Quick::Defer { from: 2 };
+        assert_eq!(quick_check(up(&migrations), &first, rules), defer);
+        // A pending plain migration before it must run at start-up: the lock.
+        assert_eq!(quick_check(up(&migrations), &[], rules), Quick::Lock);
+        // A row of the backfill (a run holds it) or after it: the run under the lock looks.
+        let mut running = states(&migrations, &["same", "same"]);
+        running[1] = changed(&migrations, 1, ALGORITHM, RecordStatus::Running.as_str());
+        assert_eq!(quick_check(up(&migrations), &running, rules), Quick::Lock);
+        let mut out_of_order = states(&migrations, &["same", "same", "same"]);
+        out_of_order.remove(1);
+        assert_eq!(
+            quick_check(up(&migrations), &out_of_order, rules),
+            Quick::Lock
+        );
+        // An edited applied migration before it: the lock, which refuses.
+        let drifted = states(&migrations, &["0000"]);
+        assert_eq!(quick_check(up(&migrations), &drifted, rules), Quick::Lock);
+        // A target before it: nothing to do.
+        let target = Rules {
+            target: Some(1),
+            ..Rules::default()
+        };
+        assert_eq!(quick_check(up(&migrations), &first, target), Quick::Nothing);
     }
 
     #[test]
@@ -639,27 +708,45 @@ mod tests {
             target: Some(2),
             ..Rules::default()
         };
-        assert!(nothing_to_do(up(&migrations), &two, target));
+        assert_eq!(quick_check(up(&migrations), &two, target), Quick::Nothing);
         let all = states(&migrations, &["same", "same", "same"]);
-        assert!(nothing_to_do(up(&migrations[..2]), &two, Rules::default()));
-        assert!(!nothing_to_do(up(&migrations[..2]), &all, Rules::default()));
+        assert_eq!(
+            quick_check(up(&migrations[..2]), &two, Rules::default()),
+            Quick::Nothing
+        );
+        assert_ne!(
+            quick_check(up(&migrations[..2]), &all, Rules::default()),
+            Quick::Nothing
+        );
         let ignore = Rules {
             ahead: Ahead::Allow,
             ..Rules::default()
         };
-        assert!(nothing_to_do(up(&migrations[..2]), &all, ignore));
+        assert_eq!(
+            quick_check(up(&migrations[..2]), &all, ignore),
+            Quick::Nothing
+        );
         let mut running = all.clone();
         running[2] = changed(&migrations, 2, ALGORITHM, RecordStatus::Running.as_str());
-        assert!(!nothing_to_do(up(&migrations[..2]), &running, ignore));
+        assert_ne!(
+            quick_check(up(&migrations[..2]), &running, ignore),
+            Quick::Nothing
+        );
         let mut other_algorithm = all.clone();
         other_algorithm[0] = changed(&migrations, 0, "sha256-v0", RecordStatus::Applied.as_str());
         let rules = Rules::default();
-        assert!(!nothing_to_do(up(&migrations), &other_algorithm, rules));
+        assert_ne!(
+            quick_check(up(&migrations), &other_algorithm, rules),
+            Quick::Nothing
+        );
         let mut failed = all.clone();
         failed[1] = changed(&migrations, 1, ALGORITHM, RecordStatus::Failed.as_str());
-        assert!(nothing_to_do(up(&migrations), &all, rules));
-        assert!(!nothing_to_do(up(&migrations), &failed, rules));
+        assert_eq!(quick_check(up(&migrations), &all, rules), Quick::Nothing);
+        assert_ne!(quick_check(up(&migrations), &failed, rules), Quick::Nothing);
         let reversed: Vec<State> = all.iter().rev().cloned().collect();
-        assert!(!nothing_to_do(up(&migrations), &reversed, rules));
+        assert_ne!(
+            quick_check(up(&migrations), &reversed, rules),
+            Quick::Nothing
+        );
     }
 }

@@ -6,7 +6,7 @@ use waterline_core::{Backend, Migration};
 
 use super::adopt;
 use super::apply::{self, Context};
-use super::assess::{self, migration_ref, record_ref};
+use super::assess::{self, migration_ref, record_ref, Quick};
 use super::cause::Transient;
 use super::dialect::Dialect;
 use super::driver::Driver;
@@ -20,7 +20,7 @@ use super::{
     fault, kept_record, manual_record, record_baseline, status, tables, Baseline, Plan,
     PlannedMigration, Progress, Ran, Repair, Report, RevertUntil, RunDirection, Runner, Status,
 };
-use crate::error::{Drift, Error};
+use crate::error::{Drift, Error, MigrationRef};
 
 impl<'m> Runner<'m> {
     /// [`Runner::run_pending`] on `driver`.
@@ -29,13 +29,27 @@ impl<'m> Runner<'m> {
         if let Some(mut states) = self.read_states(driver, &dialect)? {
             states.sort_unstable_by_key(|state| state.version);
             let embedded = self.migrations.up_checksums(dialect.backend());
-            if assess::nothing_to_do(embedded, &states, self.rules) {
-                tracing::debug!(
-                    table = dialect.table(),
-                    migrations = states.len(),
-                    "nothing to do: every migration is applied"
-                );
-                return Ok(Report::default());
+            match assess::quick_check(embedded, &states, self.rules) {
+                Quick::Nothing => {
+                    tracing::debug!(
+                        table = dialect.table(),
+                        migrations = states.len(),
+                        "nothing to do: every migration is applied"
+                    );
+                    return Ok(Report::default());
+                }
+                // Deferring takes no lock: what is left to do is `run_background`'s.
+                Quick::Defer { from } => {
+                    let target = self.rules.target.unwrap_or(u64::MAX);
+                    let deferred: Vec<&Migration> = (self.migrations.as_slice().iter())
+                        .filter(|m| (from..=target).contains(&m.version()))
+                        .collect();
+                    return Ok(Report {
+                        deferred: self.defer(&deferred),
+                        ..Report::default()
+                    });
+                }
+                Quick::Lock => {}
             }
         }
         let dialect = qualify(driver, dialect)?;
@@ -52,20 +66,7 @@ impl<'m> Runner<'m> {
         };
         if let Some(first) = pending.iter().position(|m| m.is_background()) {
             let deferred = pending.split_off(first);
-            tracing::info!(
-                version = deferred[0].version(),
-                name = deferred[0].name(),
-                waiting = deferred.len(),
-                "a background migration is pending: it and the migrations after it are left to \
-                 `run_background`"
-            );
-            if let Some(observer) = &self.observer {
-                observer(Progress::Deferred {
-                    migration: deferred[0],
-                    waiting: deferred.len(),
-                });
-            }
-            report.deferred = deferred.iter().map(|m| migration_ref(m)).collect();
+            report.deferred = self.defer(&deferred);
         }
         if !report.ahead.is_empty() {
             let ahead: Vec<String> = report.ahead.iter().map(ToString::to_string).collect();
@@ -103,6 +104,28 @@ impl<'m> Runner<'m> {
         applied?;
         session.restore(guard.driver(), dialect.table())?;
         Ok(report)
+    }
+
+    /// Says that `deferred`, pending from a background migration on, are left to
+    /// [`Runner::run_background`], and lists them for the report.
+    fn defer(&self, deferred: &[&Migration]) -> Vec<MigrationRef> {
+        let Some(first) = deferred.first() else {
+            return Vec::new();
+        };
+        tracing::info!(
+            version = first.version(),
+            name = first.name(),
+            waiting = deferred.len(),
+            "a background migration is pending: it and the migrations after it are left to \
+             `run_background`"
+        );
+        if let Some(observer) = &self.observer {
+            observer(Progress::Deferred {
+                migration: first,
+                waiting: deferred.len(),
+            });
+        }
+        deferred.iter().map(|m| migration_ref(m)).collect()
     }
 
     /// [`Runner::run_background`] on `driver`: [`run_pending_on`](Self::run_pending_on), then

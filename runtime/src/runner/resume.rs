@@ -21,11 +21,11 @@ use super::dialect::{lease_text, Dialect};
 use super::driver::Driver;
 use super::fault::{pause, Point};
 use super::lock::database;
-use super::tables::{lost_a_creation_race, RACE_TRIES};
 use super::lock_wait::{LockRetry, Tries};
 use super::record::Record;
 use super::record::RecordStatus;
 use super::report::Ran;
+use super::tables::{lost_a_creation_race, RACE_TRIES};
 use super::Progress;
 use crate::code::{Code, Entry, Interrupted, Step};
 use crate::error::Error;
@@ -115,7 +115,10 @@ impl<'a> Resume<'a> {
             if driver.scalar(&probe).is_ok() {
                 return Ok(());
             }
-            match driver.batch(&runs).and_then(|()| driver.batch(&checkpoints)) {
+            match driver
+                .batch(&runs)
+                .and_then(|()| driver.batch(&checkpoints))
+            {
                 Err(cause) if lost_a_creation_race(&cause) && tries < RACE_TRIES => tries += 1,
                 created => return created,
             }
