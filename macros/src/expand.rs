@@ -257,7 +257,8 @@ impl Emitter<'_> {
     }
 
     /// Compiles the file of a migration written in Rust as a module of the app (`#[path]`,
-    /// which also makes cargo rebuild on an edit) and records its entry points.
+    /// which also makes cargo rebuild on an edit) and records its entry points; in a build
+    /// without the runner, only checks and tracks it.
     fn rust_code(&mut self, migration: &Migration) {
         let script = migration
             .up()
@@ -271,6 +272,14 @@ impl Emitter<'_> {
             }
         };
         let absolute = self.absolute(script);
+        // Without the runner the app cannot run code, nor name `waterline::code`: the file is
+        // only checked above and tracked, so that an edit still rebuilds.
+        if !cfg!(feature = "runner") {
+            self.items.push(quote! {
+                const _: &str = ::core::include_str!(#absolute);
+            });
+            return;
+        }
         let module = format_ident!("migration_{}", migration.version());
         let version = migration.version();
         let down = match entries.down {
