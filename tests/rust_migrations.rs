@@ -293,3 +293,25 @@ mod lock_safe {
         }
     }
 }
+
+mod statement_timeout {
+    use super::*;
+
+    static SLOW: waterline::Migrations =
+        waterline::embed_migrations!("tests/fixtures/rust-statement-timeout");
+
+    on_servers! {
+        fn a_resumable_migrations_statement_timeout_bounds_its_statements(db) {
+            let mut conn: Conn = db.connect();
+            let failed = SLOW.run_pending(&mut conn).unwrap_err();
+            assert!(matches!(failed, Error::MigrationFailed { .. }), "{failed}");
+            let shown = failed.to_string();
+            assert!(
+                shown.contains("statement timeout") || shown.contains("max_statement_time"),
+                "the statement ran past `statement-timeout(100ms)`: {shown}"
+            );
+            let status = SLOW.runner().status(&mut conn).unwrap();
+            assert_eq!(status.count(State::Applied), 0);
+        }
+    }
+}

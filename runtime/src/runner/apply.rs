@@ -45,7 +45,7 @@ pub struct Context<'a> {
 }
 
 impl<'a> Context<'a> {
-    fn backend(&self) -> Backend {
+    pub(super) fn backend(&self) -> Backend {
         self.dialect.backend()
     }
 
@@ -160,7 +160,7 @@ pub fn write_record(
 /// One attempt to apply a migration: what runs, and when it started.
 pub(super) struct Attempt<'a> {
     pub(super) migration: &'a Migration,
-    script: &'a Script,
+    pub(super) script: &'a Script,
     /// The status of the migration's row when this process read it, if it had one: a failure
     /// being retried, or an applied migration run again.
     pub(super) replacing: Option<RecordStatus>,
@@ -698,7 +698,7 @@ fn run_code(driver: &mut dyn Driver, ctx: &Context<'_>, migration: &Migration) -
 /// PostgreSQL's `statement_timeout`, MariaDB's `max_statement_time` (MySQL proper has no
 /// such setting, and runs without one). The session's own value is put back after the
 /// migration, as every setting a migration changes.
-fn set_statement_timeout(
+pub(super) fn set_statement_timeout(
     driver: &mut dyn Driver,
     backend: Backend,
     script: &Script,

@@ -15,7 +15,7 @@ use waterline_core::{Backend, Migration};
 use super::apply::is_transactional;
 use super::apply::write_record;
 use super::apply::{claim, claimed_by_another, ran, record_failure, revert_failed, settle};
-use super::apply::{Attempt, Context};
+use super::apply::{set_statement_timeout, Attempt, Context};
 use super::assess::{migration_ref, RESUMABLE, REVERTING, REVERT_FAILED};
 use super::dialect::{lease_text, Dialect};
 use super::driver::Driver;
@@ -455,7 +455,11 @@ pub fn apply_resumable(
         );
     }
     pause(Point::RunningRecorded, version);
-    match run_up(driver, migration, code, Some(&resume)) {
+    // `// waterline:statement-timeout(...)` bounds each statement of the code, each batch's.
+    let outcome = set_statement_timeout(driver, ctx.backend(), attempt.script)
+        .map_err(CodeFailure::Failed)
+        .and_then(|()| run_up(driver, migration, code, Some(&resume)));
+    match outcome {
         Ok(()) => {}
         Err(CodeFailure::Stopped) => {
             resume.release(driver, version);
