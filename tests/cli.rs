@@ -143,12 +143,16 @@ on_every_backend! {
         assert!(plan.starts_with("-- 004 add_recording_path_to_streams (migrations/004_add_recording_path_to_streams/up.sql), "), "{plan}");
         assert!(plan.contains("ALTER TABLE streams ADD COLUMN recording_path VARCHAR(1000);"), "{plan}");
         assert_eq!(plan.matches("\n-- 0").count() + 1, 10, "{plan}");
-        assert!(plan.contains("\n-- 013 default_profile_images (migrations/013_default_profile_images.rs), outside a transaction\n-- Rust: `up` of migrations/013_default_profile_images.rs\n"), "{plan}");
+        assert!(plan.contains("\n-- 013 default_profile_images (migrations/013_default_profile_images.rs), outside a transaction, in the background\n-- Rust: the `up` function of migrations/013_default_profile_images.rs\n\n"), "{plan}");
         assert_eq!(ok(&db.url, &["up", "--dry-run"]), plan);
         let planned = json(&ok(&db.url, &["plan", "--json", "--to", "5"]));
         let versions: Vec<u64> = planned["migrations"].as_array().unwrap().iter().map(|m| m["version"].as_u64().unwrap()).collect();
         assert_eq!(versions, [4, 5]);
         assert!(planned["migrations"][1]["statements"][0].as_str().unwrap().contains(" recordings (\n"));
+        let code = json(&ok(&db.url, &["plan", "--json"]));
+        let last = code["migrations"].as_array().unwrap().last().unwrap().clone();
+        assert_eq!((last["version"].as_u64(), last["rust"].as_bool(), last["background"].as_bool()), (Some(13), Some(true), Some(true)));
+        assert_eq!(last["statements"].as_array().map(Vec::len), Some(0), "its SQL is the code's to decide");
         let mut conn = db.connect();
         assert_eq!(conn.rows("waterline_migrations").len(), 3, "plan changed the database");
         assert!(!conn.table_exists("recordings"));

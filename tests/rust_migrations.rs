@@ -199,7 +199,9 @@ on_every_backend! {
         RUST.runner().target(1).run_pending(&mut conn).unwrap();
         seed(&mut conn, 30);
         let plan = RUST.runner().target(3).plan(&mut conn).unwrap();
-        assert_eq!(plan.migrations[0].statements, ["-- Rust: `up` of tests/fixtures/rust/002_add_codec.rs"]);
+        assert!(plan.migrations[0].rust && !plan.migrations[0].background);
+        assert!(plan.migrations[0].statements.is_empty());
+        assert!(plan.to_string().contains("-- Rust: the `up` function of tests/fixtures/rust/002_add_codec.rs\n"), "{plan}");
         RUST.runner().target(3).run_pending(&mut conn).unwrap();
         assert_eq!(logged_batches(&mut conn), 5);
         let reverted = RUST.runner().revert_steps(&mut conn, 2).unwrap();

@@ -458,6 +458,8 @@ struct PlannedJson<'a> {
     file: &'a str,
     transactional: bool,
     statements: &'a [String],
+    rust: bool,
+    background: bool,
 }
 
 impl<'a> PlanJson<'a> {
@@ -473,6 +475,8 @@ impl<'a> PlanJson<'a> {
                 file: &p.file,
                 transactional: p.transactional,
                 statements: &p.statements,
+                rust: p.rust,
+                background: p.background,
             })
             .collect();
         PlanJson { migrations }

@@ -425,12 +425,14 @@ impl<'m> Runner<'m> {
                     file: script.path().to_owned(),
                     transactional: apply::is_transactional(script, backend),
                     statements: match script.is_rust() {
-                        true => vec![format!("-- Rust: `up` of {}", script.path())],
+                        true => Vec::new(),
                         false => apply::batches(script, backend)
                             .into_iter()
                             .map(str::to_owned)
                             .collect(),
                     },
+                    rust: script.is_rust(),
+                    background: migration.is_background(),
                 }
             })
             .collect();

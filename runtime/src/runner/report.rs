@@ -244,8 +244,14 @@ pub struct PlannedMigration {
     pub file: String,
     /// Whether it runs in a transaction with its tracking row.
     pub transactional: bool,
-    /// The SQL, in the order it is sent: one batch, or one statement at a time.
+    /// The SQL, in the order it is sent: one batch, or one statement at a time. Empty for a
+    /// migration written in Rust, whose SQL its code decides as it runs.
     pub statements: Vec<String>,
+    /// Whether it is written in Rust: its `up` function runs.
+    pub rust: bool,
+    /// Whether it runs in the background (`// waterline:background`): `run_pending` defers it,
+    /// and the migrations after it, to [`run_background`](crate::Runner::run_background).
+    pub background: bool,
 }
 
 /// What `run_pending` would do, in order.
@@ -267,11 +273,19 @@ impl fmt::Display for Plan {
             } else {
                 "outside a transaction"
             };
+            let when = if planned.background {
+                ", in the background"
+            } else {
+                ""
+            };
             writeln!(
                 f,
-                "-- {} {} ({}), {how}",
+                "-- {} {} ({}), {how}{when}",
                 planned.version_text, planned.name, planned.file
             )?;
+            if planned.rust {
+                writeln!(f, "-- Rust: the `up` function of {}", planned.file)?;
+            }
             for statement in &planned.statements {
                 let statement = statement.trim_end();
                 // A `;` after a trailing `--` comment would be part of the comment.
@@ -307,6 +321,8 @@ mod tests {
                     "SELECT 1;".to_owned(),
                     "SELECT 2".to_owned(),
                 ],
+                rust: false,
+                background: false,
             }],
         };
         assert_eq!(
@@ -315,6 +331,28 @@ mod tests {
              UPDATE streams SET title = ''\n-- a harmless comment\n;\n\
              SELECT 1;\n\
              SELECT 2;\n\n"
+        );
+    }
+
+    #[test]
+    fn a_plan_names_the_function_of_a_rust_migration_and_when_it_runs() {
+        let plan = Plan {
+            migrations: vec![PlannedMigration {
+                version: 13,
+                version_text: "013".to_owned(),
+                name: "default_profile_images".to_owned(),
+                file: "migrations/013_default_profile_images.rs".to_owned(),
+                transactional: false,
+                statements: Vec::new(),
+                rust: true,
+                background: true,
+            }],
+        };
+        assert_eq!(
+            plan.to_string(),
+            "-- 013 default_profile_images (migrations/013_default_profile_images.rs), outside a \
+             transaction, in the background\n\
+             -- Rust: the `up` function of migrations/013_default_profile_images.rs\n\n"
         );
     }
 }
