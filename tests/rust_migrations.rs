@@ -296,6 +296,7 @@ mod lock_safe {
     }
 }
 
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 mod statement_timeout {
     use super::*;
 
