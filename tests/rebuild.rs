@@ -37,16 +37,20 @@ fn scratch(name: &str, with_build_rs: bool) -> Scratch {
     scratch
 }
 
-/// The ids of the migrations the binary embeds.
-fn embedded(scratch: &Scratch) -> Vec<String> {
+/// What the scratch binary prints, run without arguments; it must succeed.
+fn printed(scratch: &Scratch) -> String {
     let output = scratch.run(&[]);
     assert!(
         output.status.success(),
         "{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let stdout = String::from_utf8(output.stdout).unwrap();
-    stdout
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// The ids of the migrations the binary embeds.
+fn embedded(scratch: &Scratch) -> Vec<String> {
+    printed(scratch)
         .lines()
         .map(|line| line.split(' ').next().unwrap().to_owned())
         .collect()
@@ -138,15 +142,8 @@ fn main() {
     let edited = code("edited");
     scratch.write("migrations/001_init.rs", &edited);
     scratch.build();
-    let output = scratch.run(&[]);
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let stdout = String::from_utf8(output.stdout).unwrap();
     assert_eq!(
-        stdout,
+        printed(&scratch),
         format!("edited\n{}\n", waterline::Checksum::of(&edited)),
         "the edited code ran, under the edited source's checksum"
     );
