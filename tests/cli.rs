@@ -478,6 +478,7 @@ fn lint_lists_the_statements_it_could_not_check() {
 }
 
 /// The URL with a password put in after the user name.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 fn with_password(url: &str, password: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap();
     let (user, host) = rest.split_once('@').unwrap();

@@ -2,6 +2,8 @@
 //! gives up after `--connect-timeout`, names the address, never the password, and exits with
 //! the code of an unreachable database.
 
+#![cfg(any(feature = "postgres", feature = "mysql"))]
+
 use std::io::Read;
 use std::net::TcpListener;
 use std::process::{Command, Stdio};

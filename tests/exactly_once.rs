@@ -351,6 +351,7 @@ mod postgres_only {
 
 /// A script that releases the session lock itself (as a proxy that moves the session would):
 /// the release at the end of the run finds it gone, and says so.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 mod released_by_a_script {
     use super::*;
     use std::cell::RefCell;

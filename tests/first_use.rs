@@ -3,6 +3,8 @@
 //! swapped for this workspace's path), build and migrate a PostgreSQL database; and the
 //! commonest first mistake, forgetting the backend feature, is an error that names it.
 
+#![cfg(feature = "postgres")]
+
 mod common;
 
 use std::path::Path;
@@ -53,7 +55,6 @@ fn readme_crate(name: &str, dependencies: &str) -> Scratch {
     scratch
 }
 
-#[cfg(feature = "postgres")]
 #[test]
 fn the_readme_example_builds_in_a_new_crate_and_migrates() {
     let Some(db) = common::TestDb::<diesel::PgConnection>::new() else {
@@ -93,7 +94,6 @@ fn the_readme_example_builds_in_a_new_crate_and_migrates() {
     );
 }
 
-#[cfg(feature = "postgres")]
 #[test]
 fn forgetting_the_backend_feature_is_an_error_that_names_it() {
     let with_feature = "waterline = { path = {runtime}, features = [\"postgres\"] }";
@@ -115,7 +115,6 @@ fn forgetting_the_backend_feature_is_an_error_that_names_it() {
     assert!(!stderr.contains("E0599"), "{stderr}");
 }
 
-#[cfg(feature = "postgres")]
 #[test]
 fn a_postgres_only_app_gets_no_mysql_advice() {
     // `CREATE TABLE` without `IF NOT EXISTS` is advice for MySQL, which cannot roll DDL back;
@@ -136,7 +135,6 @@ fn a_postgres_only_app_gets_no_mysql_advice() {
     scratch.build();
 }
 
-#[cfg(feature = "postgres")]
 #[test]
 fn applied_history_is_accepted_as_it_is() {
     // 001 was applied in production long ago with a lint error in it; editing it would

@@ -4,6 +4,8 @@
 //! after its budget it stops, having applied and recorded nothing. PostgreSQL and MariaDB,
 //! when their URLs are set (SQLite has one writer and no lock queue: no test runs there).
 
+#![cfg(any(feature = "postgres", feature = "mysql"))]
+
 mod common;
 
 use std::sync::mpsc;

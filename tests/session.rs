@@ -224,6 +224,7 @@ mod sqlite {
 
 /// Every statement the runner sends before it owns the migration lock waits at most the lock
 /// timeout, and says what it waited for.
+#[cfg(any(feature = "postgres", feature = "mysql"))]
 mod bounded_waits {
     use super::*;
     use std::sync::mpsc;
