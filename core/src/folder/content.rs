@@ -78,6 +78,8 @@ struct Found {
     up: Slot,
     down: Slot,
     failed: bool,
+    /// A `.rs` file was found: the directory is a Rust migration in the wrong form.
+    rust: bool,
 }
 
 #[derive(Default)]
@@ -117,6 +119,10 @@ impl Reader<'_> {
                 self.entry(&entry.path(), &file_name, dir, &root, &mut found);
             }
         }
+        // Its `.rs` file says what to do; that it has no `up.sql` is not news.
+        if found.rust {
+            return None;
+        }
         let up = direction(found.up, dir, Role::Up, self.problems);
         let down = direction(found.down, dir, Role::Down, self.problems);
         match (up, down) {
@@ -128,6 +134,18 @@ impl Reader<'_> {
     fn entry(&mut self, path: &Path, file_name: &str, dir: &str, root: &Path, found: &mut Found) {
         let problems = &mut *self.problems;
         let shown = format!("{dir}/{file_name}");
+        if file_name.ends_with(".rs") {
+            found.failed = true;
+            found.rust = true;
+            problems.push(Problem::UnknownFile {
+                file: shown,
+                fix: format!(
+                    "a migration written in Rust is one file: put its `pub fn up` (and `pub fn \
+                     down`) in `{dir}.rs` and remove the directory"
+                ),
+            });
+            return;
+        }
         let Some((role, backend)) = script_role(file_name).filter(|_| path.is_file()) else {
             found.failed = true;
             problems.push(Problem::UnknownFile {

@@ -301,6 +301,25 @@ fn unknown_files_in_a_directory() {
 }
 
 #[test]
+fn a_rust_migration_as_a_directory_is_told_to_be_one_file() {
+    let code =
+        b"pub fn up(step: &mut waterline::code::Step<'_>) -> waterline::code::Result { Ok(()) }";
+    assert_eq!(
+        messages(&[("012_backfill/up.rs", code), ("012_backfill/down.rs", code)]),
+        [
+            "unknown file `migrations/012_backfill/down.rs` in a migration directory, which holds only \
+             up.sql, down.sql and their backend variants such as up.postgres.sql; a migration written in \
+             Rust is one file: put its `pub fn up` (and `pub fn down`) in `migrations/012_backfill.rs` and \
+             remove the directory",
+            "unknown file `migrations/012_backfill/up.rs` in a migration directory, which holds only \
+             up.sql, down.sql and their backend variants such as up.postgres.sql; a migration written in \
+             Rust is one file: put its `pub fn up` (and `pub fn down`) in `migrations/012_backfill.rs` and \
+             remove the directory",
+        ]
+    );
+}
+
+#[test]
 fn uppercase_extension() {
     assert_eq!(
         message(&[("001_init.SQL", SQL)]),
