@@ -635,6 +635,7 @@ fn the_debug_of_the_command_hides_the_password() {
 
 /// The command uses the app's own runner: its tracking table and policies, each flag given on
 /// the command line overriding its one setting.
+#[cfg(feature = "sqlite")]
 mod one_source_of_settings {
     use super::*;
     use clap::Parser;

@@ -97,6 +97,7 @@ on_every_backend! {
     }
 }
 
+#[cfg(feature = "sqlite")]
 #[test]
 fn the_class_is_recorded_in_the_tracking_row() {
     let Some(db) = common::TestDb::<diesel::SqliteConnection>::new() else {

@@ -511,6 +511,7 @@ fn sqlite_records_the_time_a_migration_took() {
 }
 
 /// Reverting everything reverts everything, version 0 (diesel's initial setup) included.
+#[cfg(feature = "sqlite")]
 mod revert_all {
     use super::*;
 
@@ -532,7 +533,6 @@ mod revert_all {
         ])
     }
 
-    #[cfg(feature = "sqlite")]
     #[test]
     fn revert_all_leaves_nothing_applied() {
         let Some(db) = common::TestDb::<diesel::SqliteConnection>::new() else {
@@ -558,7 +558,6 @@ mod revert_all {
         assert_eq!(conn.rows("waterline_migrations").len(), 1);
     }
 
-    #[cfg(feature = "sqlite")]
     #[test]
     fn down_all_on_the_command_line() {
         let dir = tempfile::tempdir().unwrap();
