@@ -30,6 +30,13 @@ pub struct Rules {
     pub unlocked: bool,
 }
 
+impl Rules {
+    /// Whether a run goes as far as `version`: no target, or a target at or after it.
+    pub fn reaches(&self, version: u64) -> bool {
+        self.target.is_none_or(|target| version <= target)
+    }
+}
+
 /// How a migration is named in errors.
 pub fn migration_ref(migration: &Migration) -> MigrationRef {
     MigrationRef {
@@ -80,7 +87,7 @@ pub fn pending<'m>(
     let pending: Vec<&Migration> = migrations
         .iter()
         .filter(|m| !applied.contains_key(&m.version()))
-        .filter(|m| rules.target.is_none_or(|target| m.version() <= target))
+        .filter(|m| rules.reaches(m.version()))
         .collect();
     refuse_out_of_order(&pending, records, &find, rules, table)?;
     Ok(pending)
@@ -116,7 +123,6 @@ pub fn quick_check(
     states: &[State],
     rules: Rules,
 ) -> Quick {
-    let in_scope = |version: u64| rules.target.is_none_or(|target| version <= target);
     // The first in-scope migration without a row ends the walk: pending.
     let first_pending = |up: UpChecksum, rows_after: bool| {
         if up.background && !rows_after {
@@ -132,7 +138,7 @@ pub fn quick_check(
         };
         // Embedded migrations before this row have no row: pending, if the run would apply them.
         while let Some(unapplied) = embedded.next_if(|up| up.version < version) {
-            if in_scope(unapplied.version) {
+            if rules.reaches(unapplied.version) {
                 return first_pending(unapplied, true);
             }
         }
@@ -147,7 +153,7 @@ pub fn quick_check(
             return Quick::Lock;
         }
     }
-    match embedded.find(|up| in_scope(up.version)) {
+    match embedded.find(|up| rules.reaches(up.version)) {
         Some(unapplied) => first_pending(unapplied, false),
         None => Quick::Nothing,
     }
@@ -649,16 +655,14 @@ mod tests {
         let all = states(&migrations, &["same", "same", "same"]);
         let rules = Rules::default();
         assert_eq!(quick_check(up(&migrations), &all, rules), Quick::Nothing);
-        assert_ne!(
-            quick_check(up(&migrations), &all[..2], rules),
-            Quick::Nothing
-        );
-        assert_ne!(quick_check(up(&migrations), &[], rules), Quick::Nothing);
+        assert_eq!(quick_check(up(&migrations), &all[..2], rules), Quick::Lock);
+        assert_eq!(quick_check(up(&migrations), &[], rules), Quick::Lock);
         let upper = embedded_checksum(&migrations[1], Backend::Sqlite).to_uppercase();
         for second in ["", "0000", upper.as_str()] {
             let changed = states(&migrations, &["same", second, "same"]);
-            assert!(
-                quick_check(up(&migrations), &changed, rules) != Quick::Nothing,
+            assert_eq!(
+                quick_check(up(&migrations), &changed, rules),
+                Quick::Lock,
                 "{second:?}"
             );
         }
@@ -714,9 +718,9 @@ mod tests {
             quick_check(up(&migrations[..2]), &two, Rules::default()),
             Quick::Nothing
         );
-        assert_ne!(
+        assert_eq!(
             quick_check(up(&migrations[..2]), &all, Rules::default()),
-            Quick::Nothing
+            Quick::Lock
         );
         let ignore = Rules {
             ahead: Ahead::Allow,
@@ -728,25 +732,22 @@ mod tests {
         );
         let mut running = all.clone();
         running[2] = changed(&migrations, 2, ALGORITHM, RecordStatus::Running.as_str());
-        assert_ne!(
+        assert_eq!(
             quick_check(up(&migrations[..2]), &running, ignore),
-            Quick::Nothing
+            Quick::Lock
         );
         let mut other_algorithm = all.clone();
         other_algorithm[0] = changed(&migrations, 0, "sha256-v0", RecordStatus::Applied.as_str());
         let rules = Rules::default();
-        assert_ne!(
+        assert_eq!(
             quick_check(up(&migrations), &other_algorithm, rules),
-            Quick::Nothing
+            Quick::Lock
         );
         let mut failed = all.clone();
         failed[1] = changed(&migrations, 1, ALGORITHM, RecordStatus::Failed.as_str());
         assert_eq!(quick_check(up(&migrations), &all, rules), Quick::Nothing);
-        assert_ne!(quick_check(up(&migrations), &failed, rules), Quick::Nothing);
+        assert_eq!(quick_check(up(&migrations), &failed, rules), Quick::Lock);
         let reversed: Vec<State> = all.iter().rev().cloned().collect();
-        assert_ne!(
-            quick_check(up(&migrations), &reversed, rules),
-            Quick::Nothing
-        );
+        assert_eq!(quick_check(up(&migrations), &reversed, rules), Quick::Lock);
     }
 }

@@ -40,9 +40,8 @@ impl<'m> Runner<'m> {
                 }
                 // Deferring takes no lock: what is left to do is `run_background`'s.
                 Quick::Defer { from } => {
-                    let target = self.rules.target.unwrap_or(u64::MAX);
                     let deferred: Vec<&Migration> = (self.migrations.as_slice().iter())
-                        .filter(|m| (from..=target).contains(&m.version()))
+                        .filter(|m| m.version() >= from && self.rules.reaches(m.version()))
                         .collect();
                     return Ok(Report {
                         deferred: self.defer(&deferred),
