@@ -270,16 +270,9 @@ fn take_lease(
     holder: &str,
 ) -> Result<Held, Error> {
     let create = dialect.create_lease_table();
-    let mut created = driver.batch(&create);
-    for _ in 0..4 {
-        match &created {
-            Err(cause) if super::tables::lost_a_creation_race(cause) => {
-                created = driver.batch(&create)
-            }
-            _ => break,
-        }
-    }
-    created.map_err(|cause| database("create the lease table", dialect, cause))?;
+    // Once the winner of a race has committed, `IF NOT EXISTS` succeeds: no probe is needed.
+    super::tables::create_racing(driver, &mut |driver| driver.batch(&create), &mut |_| false)
+        .map_err(|cause| database("create the lease table", dialect, cause))?;
     let token = token();
     let lease_ms = lease.as_millis().max(1);
     let take = dialect.take_lease(holder, &token, lease_ms);

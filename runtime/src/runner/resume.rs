@@ -25,7 +25,7 @@ use super::lock_wait::{LockRetry, Tries};
 use super::record::Record;
 use super::record::RecordStatus;
 use super::report::Ran;
-use super::tables::{lost_a_creation_race, RACE_TRIES};
+use super::tables::create_racing;
 use super::Progress;
 use crate::code::{Code, Entry, Interrupted, Step};
 use crate::error::Error;
@@ -107,22 +107,15 @@ impl<'a> Resume<'a> {
             self.dialect.bigint(),
             self.checkpoints()
         );
-        // Processes meeting a missing table at once race to create it: PostgreSQL's `IF NOT
-        // EXISTS` lets a second session meet the first's catalog row (a unique violation) and
-        // MariaDB can pick one as a deadlock victim. A lost race ends when the tables are seen.
-        let mut tries = 0;
-        loop {
-            if driver.scalar(&probe).is_ok() {
-                return Ok(());
-            }
-            match driver
-                .batch(&runs)
-                .and_then(|()| driver.batch(&checkpoints))
-            {
-                Err(cause) if lost_a_creation_race(&cause) && tries < RACE_TRIES => tries += 1,
-                created => return created,
-            }
+        let exists = &mut |driver: &mut dyn Driver| driver.scalar(&probe).is_ok();
+        if exists(driver) {
+            return Ok(());
         }
+        let create = &mut |driver: &mut dyn Driver| {
+            driver.batch(&runs)?;
+            driver.batch(&checkpoints)
+        };
+        create_racing(driver, create, exists)
     }
 
     /// Takes migration `version` for this run: deletes a hold that has ended, then inserts

@@ -20,22 +20,11 @@ pub fn ensure(driver: &mut dyn Driver, dialect: &Dialect) -> Result<(), Error> {
         return upgrade(driver, dialect, found);
     }
     let create = dialect.create_tables();
-    // Processes creating the table at once, with locking off, can meet each other: PostgreSQL's
-    // `IF NOT EXISTS` does not stop a second session from meeting the first's catalog row
-    // ("already exists", a unique violation), and MySQL can pick one as a deadlock victim.
-    // Whichever wins, the table is there once it commits: a lost race ends when it is seen.
-    let mut created = create_once(driver, dialect, &create);
-    for _ in 0..RACE_TRIES {
-        match &created {
-            Err(cause) if lost_a_creation_race(cause) => {
-                if let Some(found) = existing_layout(driver, dialect) {
-                    return upgrade(driver, dialect, found);
-                }
-                created = create_once(driver, dialect, &create);
-            }
-            _ => break,
-        }
-    }
+    let created = create_racing(
+        driver,
+        &mut |driver| create_once(driver, dialect, &create),
+        &mut |driver| existing_layout(driver, dialect).is_some(),
+    );
     match created {
         Ok(()) => {}
         // PostgreSQL checks the right to create in the schema before it looks whether the
@@ -82,8 +71,32 @@ fn create_once(driver: &mut dyn Driver, dialect: &Dialect, create: &str) -> Quer
     }
 }
 
-/// How many times a process that lost the race to create the table tries again.
-pub const RACE_TRIES: usize = 16;
+/// Runs `create`, the `CREATE TABLE IF NOT EXISTS` of tables that processes may be creating
+/// at once, until it succeeds or the race it lost is over. PostgreSQL's `IF NOT EXISTS` does
+/// not stop a second session from meeting the first's catalog row ("already exists", a unique
+/// violation), and MySQL can pick one as a deadlock victim; whichever wins, the tables are
+/// there once it commits, which `exists` sees.
+pub fn create_racing(
+    driver: &mut dyn Driver,
+    create: &mut dyn FnMut(&mut dyn Driver) -> QueryResult<()>,
+    exists: &mut dyn FnMut(&mut dyn Driver) -> bool,
+) -> QueryResult<()> {
+    let mut tries = 0;
+    loop {
+        match create(driver) {
+            Err(cause) if lost_a_creation_race(&cause) && tries < RACE_TRIES => {
+                if exists(driver) {
+                    return Ok(());
+                }
+                tries += 1;
+            }
+            created => return created,
+        }
+    }
+}
+
+/// How many times a process that lost the race to create a table tries again.
+const RACE_TRIES: usize = 16;
 
 /// The recorded layout when both tables exist and the layout is recorded; `None` otherwise,
 /// whatever the reason: the create that follows says what is wrong.
@@ -123,7 +136,7 @@ pub fn read_if_exists(driver: &mut dyn Driver, dialect: &Dialect) -> Result<Vec<
 }
 
 /// Whether `cause` is a concurrent creation of the same table rather than a real failure.
-pub fn lost_a_creation_race(cause: &diesel::result::Error) -> bool {
+fn lost_a_creation_race(cause: &diesel::result::Error) -> bool {
     use diesel::result::Error as DieselError;
     let text = cause.to_string();
     matches!(
